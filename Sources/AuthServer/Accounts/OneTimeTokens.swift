@@ -1,0 +1,63 @@
+import Crypto
+import Fluent
+import Foundation
+import GatehouseCore
+import SQLKit
+
+/// What an emailed one-time token is for, with its lifetime.
+enum OneTimePurpose: String {
+    case confirmAccount = "confirm_account"
+    case resetPassword = "reset_password"
+
+    var lifetime: TimeInterval {
+        switch self {
+        case .confirmAccount: return 24 * 3600
+        case .resetPassword: return 30 * 60
+        }
+    }
+}
+
+/// Emailed tokens: 256 random bits, only the SHA-256 stored, single use.
+enum OneTimeTokens {
+    /// Creates a token for `user`, replacing any unused one of the same purpose, and returns the secret.
+    static func issue(_ purpose: OneTimePurpose, for user: UUID, now: Date, on db: any Database) async throws -> String {
+        try await OneTimeTokenRecord.query(on: db)
+            .filter(\.$userID == user).filter(\.$purpose == purpose.rawValue).filter(\.$usedAt == nil)
+            .delete()
+        let secret = randomSecret()
+        let record = OneTimeTokenRecord()
+        record.tokenHash = digest(secret)
+        record.purpose = purpose.rawValue
+        record.userID = user
+        record.createdAt = now
+        record.expiresAt = now + purpose.lifetime
+        try await record.create(on: db)
+        return secret
+    }
+
+    /// Finds the record for a presented secret, whatever its state; the caller decides.
+    static func find(_ secret: String, purpose: OneTimePurpose, on db: any Database) async throws -> OneTimeTokenRecord? {
+        guard secret.utf8.count == 43, Base64URL.decode(secret) != nil else { return nil }
+        return try await OneTimeTokenRecord.query(on: db)
+            .filter(\.$tokenHash == digest(secret)).filter(\.$purpose == purpose.rawValue)
+            .first()
+    }
+
+    /// Marks the record used, only if nobody else did first; false when it lost that race.
+    static func spend(_ record: OneTimeTokenRecord, now: Date, on db: any Database) async throws -> Bool {
+        let rows = try await db.sql.raw("""
+            UPDATE one_time_tokens SET used_at = \(bind: now)
+            WHERE id = \(bind: try record.requireID()) AND used_at IS NULL RETURNING id
+            """).all()
+        return rows.count == 1
+    }
+
+    static func randomSecret() -> String {
+        Base64URL.encode((0..<32).map { _ in UInt8.random(in: .min ... .max) })
+    }
+
+    static func digest(_ secret: String) -> String {
+        SHA256.hash(data: Data(secret.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+}
+

@@ -1,0 +1,82 @@
+import Foundation
+import GatehouseCore
+import GatehouseGuard
+import Vapor
+
+/// Every Auth Server route, with the one CSRF policy and one access-token check each group needs.
+struct AuthRoutes: Sendable {
+    let services: AuthServices
+
+    func register(on app: Application) throws {
+        let sessions = SessionController(services: services)
+        let sessionList = SessionListController(services: services)
+        let users = UserController(services: services)
+        let registration = RegistrationController(services: services)
+        let passwords = PasswordController(services: services)
+        let discovery = DiscoveryController(services: services)
+        let providers = ProviderListController(services: services)
+
+        let auth = app.grouped("auth")
+        auth.get("csrf", use: sessions.csrf)
+        auth.get("session", use: sessions.bootstrap)
+        auth.get("confirm-account", use: registration.confirm)
+        auth.get("providers", use: providers.list)
+
+        let anonymous = auth.grouped(csrf(.anonymousOrSession))
+        anonymous.post("register", use: registration.register)
+        anonymous.post("resend-verification", use: registration.resend)
+        anonymous.post("login", use: sessions.login)
+        anonymous.post("forgot-password", use: passwords.forgot)
+        anonymous.post("reset-password", use: passwords.reset)
+
+        let session = auth.grouped(csrf(.session))
+        session.post("refresh", use: sessions.refresh)
+        session.post("logout", use: sessions.logout)
+
+        let authenticated = auth.grouped(AccessTokenMiddleware(verifier: services.verifier), LiveSessionMiddleware(services: services))
+        authenticated.get("user", use: users.user)
+        authenticated.get("validate", use: users.validate)
+        authenticated.get("sessions", use: sessionList.list)
+        let authenticatedChanges = authenticated.grouped(csrf(.session))
+        authenticatedChanges.delete("sessions", ":id", use: sessionList.end)
+        authenticatedChanges.post("sessions", "revoke-others", use: sessionList.revokeOthers)
+        authenticatedChanges.post("change-password", use: passwords.change)
+
+        app.get(".well-known", "jwks.json", use: discovery.jwks)
+        app.get(".well-known", "openid-configuration", use: discovery.openIDConfiguration)
+        app.get("actuator", "health", use: discovery.health)
+        app.get("actuator", "info", use: discovery.info)
+    }
+
+    /// The Auth Server's CSRF middleware: the caller's session is the one its refresh cookie names,
+    /// else its access token's (even expired); anonymous tokens are spent in the shared ledger.
+    private func csrf(_ requirement: CSRFRequirement) -> CSRFMiddleware {
+        let services = self.services
+        return CSRFMiddleware(
+            check: CSRFCheck(verifier: services.verifier), requirement: requirement,
+            callerSession: { request in
+                if let sid = await services.sessions.sessionID(of: request.refreshTokenCookie) { return sid }
+                if let principal = request.authenticatedPrincipal { return principal.sessionID }
+                guard let token = request.accessTokenCookie else { return nil }
+                return try? await services.verifier.verify(token, as: AccessTokenClaims.self, acceptExpired: true).sid
+            },
+            spendAnonymous: { id, expiresAt, _ in try await services.csrfLedger.spend(id, expiresAt: expiresAt) })
+    }
+}
+
+/// `GET /auth/providers`: the federated providers configured, so the SPA shows only those.
+struct ProviderListController: Sendable {
+    let services: AuthServices
+
+    struct ProviderDTO: Content {
+        var id: String
+        var name: String
+        var authorizationUrl: String
+    }
+
+    func list(_ req: Request) async throws -> Response {
+        try jsonResponse(services.configuration.providers.map {
+            ProviderDTO(id: $0.id, name: $0.name, authorizationUrl: "\(services.configuration.authURL)/oauth2/authorization/\($0.id)")
+        })
+    }
+}

@@ -1,0 +1,98 @@
+import Fluent
+import FluentPostgresDriver
+import FluentSQLiteDriver
+import Foundation
+import GatehouseCore
+import GatehouseGuard
+import Vapor
+
+/// Builds a ready Auth Server: database migrated, keys loaded (or generated), routes and background
+/// jobs in place. The executable and the tests call this same function.
+public func makeAuthServer(_ settings: AuthServerSettings) async throws -> Application {
+    let app = try await Application.make(settings.environment)
+    do {
+        try await configure(app, settings)
+        return app
+    } catch {
+        try? await app.asyncShutdown()
+        throw error
+    }
+}
+
+private func configure(_ app: Application, _ settings: AuthServerSettings) async throws {
+    let config = settings.configuration
+    app.http.server.configuration.hostname = config.bindHost
+    app.http.server.configuration.port = config.authPort
+    app.routes.defaultMaxBodySize = "16kb"
+
+    try useDatabase(config.databaseURL, on: app)
+    app.migrations.add(Migrations.all)
+    try await app.autoMigrate()
+
+    let keys = try KeyStore(
+        directory: KeyDirectory(path: config.keysDirectory, algorithm: config.signingAlgorithm, retention: config.longestTokenLifetime),
+        clock: settings.clock)
+    let verifier = TokenVerifier(keys: keys, issuer: config.authURL, audience: config.authURL, leeway: config.clockLeeway, clock: settings.clock)
+    let sessionTokens = SessionTokens(
+        issuer: TokenIssuer(keys: keys), authURL: config.authURL, resourceURL: config.resourceURL,
+        accessTokenTTL: config.accessTokenTTL, refreshTokenTTL: config.refreshTokenTTL)
+    let rateLimiter = RateLimiter()
+    let services = AuthServices(
+        configuration: config, clock: settings.clock, database: app.db, keys: keys, verifier: verifier,
+        sessionTokens: sessionTokens,
+        sessions: SessionService(
+            database: app.db, tokens: sessionTokens, verifier: verifier, clock: settings.clock,
+            sessionMaxAge: config.sessionMaxAge, refreshGrace: config.refreshGrace),
+        hasher: try PasswordHasher(parameters: settings.passwordHashing.parameters, threadPool: app.threadPool),
+        passwordPolicy: PasswordPolicy(commonPasswords: try CommonPasswords.bundled()),
+        templates: MailTemplates(authURL: config.authURL, spaURL: config.spaURL),
+        outbox: Outbox(rateLimiter: rateLimiter), rateLimiter: rateLimiter,
+        csrfLedger: SpentCSRFTokens(database: app.db))
+
+    app.middleware = .init()
+    app.middleware.use(CORSMiddleware(configuration: .gatehouse(allowing: config.spaURL)))
+    app.middleware.use(SecurityHeadersMiddleware())
+    try AuthRoutes(services: services).register(on: app)
+    app.middleware.use(ProblemMiddleware(routes: app.routes))
+
+    if settings.runBackgroundJobs {
+        let mailer = try settings.mailer ?? makeMailer(config, app: app)
+        app.lifecycle.use(BackgroundJobs(
+            outbox: OutboxWorker(database: app.db, mailer: mailer, clock: settings.clock, logger: app.logger),
+            housekeeping: Housekeeping(database: app.db, clock: settings.clock, logger: app.logger)))
+    }
+}
+
+/// Points Fluent at SQLite (creating the folder, WAL journal) or PostgreSQL.
+func useDatabase(_ location: DatabaseLocation, on app: Application) throws {
+    switch location {
+    case .sqlite(let path):
+        let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        app.databases.use(.sqlite(.file(path), sqlLogLevel: nil), as: .sqlite)
+    case .postgres(let url):
+        app.databases.use(try .postgres(url: url, maxConnectionsPerEventLoop: 4, sqlLogLevel: .trace), as: .psql)
+    }
+}
+
+extension CORSMiddleware.Configuration {
+    /// CORS for the SPA's origin only, with credentials and the CSRF header.
+    static func gatehouse(allowing origin: String) -> Self {
+        .init(
+            allowedOrigin: .any([origin]),
+            allowedMethods: [.GET, .POST, .PATCH, .DELETE, .OPTIONS],
+            allowedHeaders: [.accept, .contentType, .init(CSRFCheck.headerName)],
+            allowCredentials: true, cacheExpiration: 600)
+    }
+}
+
+/// Headers every Auth Server answer carries.
+struct SecurityHeadersMiddleware: AsyncMiddleware {
+    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+        let response = try await next.respond(to: request)
+        response.headers.replaceOrAdd(name: "X-Content-Type-Options", value: "nosniff")
+        response.headers.replaceOrAdd(name: "X-Frame-Options", value: "DENY")
+        response.headers.replaceOrAdd(name: "Referrer-Policy", value: "no-referrer")
+        return response
+    }
+}

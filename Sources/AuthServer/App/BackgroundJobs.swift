@@ -1,0 +1,32 @@
+import Foundation
+import NIOConcurrencyHelpers
+import Vapor
+
+/// Starts the outbox worker and housekeeping with the application and stops them with it.
+final class BackgroundJobs: LifecycleHandler, Sendable {
+    private let outbox: OutboxWorker
+    private let housekeeping: Housekeeping
+    private let tasks = NIOLockedValueBox<[Task<Void, Never>]>([])
+
+    init(outbox: OutboxWorker, housekeeping: Housekeeping) {
+        self.outbox = outbox
+        self.housekeeping = housekeeping
+    }
+
+    func didBootAsync(_ application: Application) async throws {
+        let outbox = self.outbox
+        let housekeeping = self.housekeeping
+        tasks.withLockedValue {
+            $0 = [Task { await outbox.run() }, Task { await housekeeping.run() }]
+        }
+    }
+
+    func shutdownAsync(_ application: Application) async {
+        let running = tasks.withLockedValue { tasks in
+            defer { tasks = [] }
+            return tasks
+        }
+        for task in running { task.cancel() }
+        for task in running { await task.value }
+    }
+}

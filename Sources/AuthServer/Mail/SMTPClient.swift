@@ -1,0 +1,131 @@
+import Foundation
+import NIOCore
+import NIOPosix
+import NIOSSL
+
+/// One SMTP connection: connect, converse command by command, close.
+///
+/// Each command is a promise completed by `SMTPClientHandler` and raced against a timer on
+/// the channel's event loop, so a silent server costs at most `timeout` per step. Callers
+/// must `close()` on every path; `SMTPMailer` does.
+struct SMTPClient: Sendable {
+    let channel: any Channel
+    let timeout: TimeAmount
+
+    /// Connects and waits for the greeting, which must be 220.
+    static func connect(
+        to endpoint: SMTPEndpoint,
+        group: any EventLoopGroup,
+        sslContext: NIOSSLContext,
+        timeout: TimeAmount
+    ) async throws -> SMTPClient {
+        let implicitTLS = endpoint.security == .implicitTLS
+        let serverName = endpoint.hostIsIPLiteral ? nil : endpoint.host
+        let (channel, greeting): (any Channel, EventLoopPromise<SMTPReply>)
+        do {
+            (channel, greeting) = try await ClientBootstrap(group: group)
+                .connectTimeout(timeout)
+                .channelOption(.socketOption(.so_keepalive), value: 1)
+                .connect(host: endpoint.host, port: endpoint.port) { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        let greeting = channel.eventLoop.makePromise(of: SMTPReply.self)
+                        if implicitTLS {
+                            let tls = try NIOSSLClientHandler(context: sslContext, serverHostname: serverName)
+                            try channel.pipeline.syncOperations.addHandler(tls)
+                        }
+                        try channel.pipeline.syncOperations.addHandler(SMTPClientHandler(greeting: greeting))
+                        return (channel, greeting)
+                    }
+                }
+        } catch {
+            throw SMTPError.connectionFailed(host: endpoint.host, port: endpoint.port, reason: "\(error)")
+        }
+        let client = SMTPClient(channel: channel, timeout: timeout)
+        do {
+            let reply = try await client.waitForReply(greeting, step: .greeting)
+            try reply.expect(220, at: .greeting)
+        } catch {
+            client.close()
+            throw error
+        }
+        return client
+    }
+
+    /// Whether the socket's peer is a loopback address.
+    var peerIsLoopback: Bool { SMTPEndpoint.isLoopback(ipAddress: channel.remoteAddress?.ipAddress) }
+
+    /// Sends one command line (CRLF appended) and waits for its reply.
+    @discardableResult
+    func command(_ line: String, step: SMTPStep, isStartTLS: Bool = false) async throws -> SMTPReply {
+        try await send(ByteBuffer(string: line + "\r\n"), step: step, isStartTLS: isStartTLS)
+    }
+
+    /// Sends raw bytes (a command or the dot-stuffed message) and waits for the reply.
+    func send(_ payload: ByteBuffer, step: SMTPStep, isStartTLS: Bool = false) async throws -> SMTPReply {
+        let reply = channel.eventLoop.makePromise(of: SMTPReply.self)
+        let request = SMTPRequest(step: step, payload: payload, reply: reply, isStartTLS: isStartTLS)
+        channel.writeAndFlush(request).whenFailure { error in
+            // The handler fails the reply itself when it saw the write; this covers a
+            // channel already torn down, where the write never reaches it.
+            reply.fail((error as? SMTPError) ?? .transport(step: step, reason: "\(error)"))
+        }
+        return try await self.waitForReply(reply, step: step)
+    }
+
+    /// Inserts TLS at the head of the pipeline after a successful `STARTTLS` reply; the
+    /// handshake runs as soon as the handler is added, before the next command is sent.
+    func startTLS(sslContext: NIOSSLContext, serverName: String?) async throws {
+        let channel = self.channel
+        do {
+            try await channel.eventLoop.submit {
+                let tls = try NIOSSLClientHandler(context: sslContext, serverHostname: serverName)
+                try channel.pipeline.syncOperations.addHandler(tls, position: .first)
+            }.get()
+        } catch {
+            throw SMTPError.tlsFailed(reason: "\(error)")
+        }
+    }
+
+    /// Closes the connection without waiting; safe to call more than once.
+    func close() {
+        channel.close(promise: nil)
+    }
+
+    private func waitForReply(_ reply: EventLoopPromise<SMTPReply>, step: SMTPStep) async throws -> SMTPReply {
+        let timer = channel.eventLoop.scheduleTask(in: timeout) {
+            reply.fail(SMTPError.timedOut(step))
+        }
+        defer { timer.cancel() }
+        return try await reply.futureResult.get()
+    }
+}
+
+extension SMTPReply {
+    /// Throws `unexpectedReply` unless the code is `expected`; auth steps omit the server text.
+    func expect(_ expected: Int..., at step: SMTPStep) throws {
+        guard !expected.contains(code) else { return }
+        throw SMTPError.unexpectedReply(step: step, code: code, text: step == .auth ? nil : sanitizedText)
+    }
+}
+
+/// SMTP `DATA` transparency (RFC 5321 §4.5.2).
+enum DotStuffing {
+    /// Normalises line endings to CRLF, doubles a leading `.` on every line, and appends the
+    /// `.` terminator line, so no content line can end the transaction early.
+    static func encode(_ message: String) -> ByteBuffer {
+        var lines = message.replacingOccurrences(of: "\r\n", with: "\n")
+            .replacingOccurrences(of: "\r", with: "\n")
+            .split(separator: "\n", omittingEmptySubsequences: false)
+        // A trailing line break yields an empty last element; the terminator supplies that CRLF.
+        if lines.last?.isEmpty == true { lines.removeLast() }
+        var buffer = ByteBuffer()
+        buffer.reserveCapacity(message.utf8.count + lines.count + 8)
+        for line in lines {
+            if line.hasPrefix(".") { buffer.writeString(".") }
+            buffer.writeString(String(line))
+            buffer.writeString("\r\n")
+        }
+        buffer.writeString(".\r\n")
+        return buffer
+    }
+}

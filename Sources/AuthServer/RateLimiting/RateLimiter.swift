@@ -1,0 +1,55 @@
+import Crypto
+import Foundation
+import SQLKit
+
+/// A fixed-window counter per bucket, kept in the database so that every instance shares it and
+/// parallel attempts cannot slip past it: each hit is one atomic upsert (the Zitadel lockout race).
+struct RateLimiter: Sendable {
+    struct Rule: Sendable {
+        let limit: Int
+        let window: TimeInterval
+    }
+
+    enum Verdict: Equatable {
+        case allowed
+        case limited(retryAfter: Int)
+    }
+
+    /// Counts one hit in `bucket` and says whether it is within `rule`.
+    func hit(_ bucket: String, rule: Rule, now: Date, on sql: any SQLDatabase) async throws -> Verdict {
+        let key = Self.bucketKey(bucket)
+        let windowOpenedBefore = now - rule.window
+        let row = try await sql.raw("""
+            INSERT INTO rate_limits (bucket, window_start, hits) VALUES (\(bind: key), \(bind: now), 1)
+            ON CONFLICT (bucket) DO UPDATE SET
+              hits = CASE WHEN rate_limits.window_start <= \(bind: windowOpenedBefore) THEN 1 ELSE rate_limits.hits + 1 END,
+              window_start = CASE WHEN rate_limits.window_start <= \(bind: windowOpenedBefore) THEN \(bind: now) ELSE rate_limits.window_start END
+            RETURNING hits, window_start
+            """).first()
+        guard let row else { return .allowed }
+        let hits = try row.decode(column: "hits", as: Int.self)
+        let start = try row.decode(column: "window_start", as: Date.self)
+        guard hits > rule.limit else { return .allowed }
+        return .limited(retryAfter: Int((start + rule.window).timeIntervalSince(now).rounded(.up)))
+    }
+
+    /// Forgets a bucket, e.g. after a successful login.
+    func reset(_ bucket: String, on sql: any SQLDatabase) async throws {
+        try await sql.raw("DELETE FROM rate_limits WHERE bucket = \(bind: Self.bucketKey(bucket))").run()
+    }
+
+    /// Buckets name email addresses; hash them so the table holds no address in clear.
+    private static func bucketKey(_ bucket: String) -> String {
+        SHA256.hash(data: Data(bucket.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+}
+
+extension RateLimiter.Rule {
+    /// Attempts on one account from one address: stops guessing without letting a stranger
+    /// elsewhere lock the owner out.
+    static let loginPerAccountAndAddress = Self(limit: 10, window: 900)
+    /// All login attempts from one address.
+    static let loginPerAddress = Self(limit: 300, window: 900)
+    /// Mails to one address (confirmation, reset, notices): beyond it requests still answer 202 but send nothing.
+    static let mailPerRecipient = Self(limit: 10, window: 3600)
+}

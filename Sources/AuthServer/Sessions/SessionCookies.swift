@@ -1,0 +1,29 @@
+import Foundation
+import GatehouseCore
+import GatehouseGuard
+import Vapor
+
+extension Response {
+    /// Sets both token cookies of `tokens` as the cookie policy says.
+    func setTokenCookies(_ tokens: IssuedTokens, policy: CookiePolicy, now: Date) {
+        setCookie(policy.accessToken(tokens.accessToken, sessionExpiresAt: tokens.sessionExpiresAt, now: now))
+        setCookie(policy.refreshToken(tokens.refreshToken, expiresAt: tokens.refreshTokenExpiresAt, now: now))
+    }
+
+    func clearTokenCookies(policy: CookiePolicy) {
+        policy.cleared().forEach(setCookie)
+    }
+}
+
+extension Request {
+    var refreshTokenCookie: String? { cookies[CookiePolicy.refreshTokenName]?.string }
+    var accessTokenCookie: String? { cookies[CookiePolicy.accessTokenName]?.string }
+}
+
+/// Encodes `value` as a JSON response with `status`, never cached.
+func jsonResponse(_ value: some Encodable, status: HTTPResponseStatus = .ok) throws -> Response {
+    let response = Response(status: status)
+    try response.content.encode(value, as: .json)
+    response.headers.replaceOrAdd(name: .cacheControl, value: "no-store")
+    return response
+}

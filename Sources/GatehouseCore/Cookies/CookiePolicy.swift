@@ -1,0 +1,60 @@
+import Foundation
+
+/// One cookie to set or clear, independent of any web framework.
+public struct CookieSpec: Sendable, Equatable {
+    public enum SameSite: String, Sendable { case lax = "Lax", strict = "Strict" }
+
+    public var name: String
+    public var value: String
+    public var path: String
+    public var domain: String?
+    public var maxAge: Int
+    public var secure: Bool
+    public var httpOnly: Bool
+    public var sameSite: SameSite
+}
+
+/// The one cookie policy: names, paths, lifetimes and attributes of both token cookies.
+///
+/// The access-token cookie lives as long as the session, not the token, so an expired access token
+/// still reaches the servers and they can answer "expired" (refresh) instead of "absent" (log in).
+/// The refresh token is host-only and scoped to `/auth`, so no resource server ever receives it.
+public struct CookiePolicy: Sendable {
+    public static let accessTokenName = "access_token"
+    public static let refreshTokenName = "refresh_token"
+    public static let refreshTokenPath = "/auth"
+
+    public let secure: Bool
+    public let accessTokenDomain: String?
+
+    public init(secure: Bool, accessTokenDomain: String?) {
+        self.secure = secure
+        self.accessTokenDomain = accessTokenDomain
+    }
+
+    public func accessToken(_ token: String, sessionExpiresAt: Date, now: Date) -> CookieSpec {
+        cookie(Self.accessTokenName, token, path: "/", domain: accessTokenDomain, until: sessionExpiresAt, now: now)
+    }
+
+    public func refreshToken(_ token: String, expiresAt: Date, now: Date) -> CookieSpec {
+        cookie(Self.refreshTokenName, token, path: Self.refreshTokenPath, domain: nil, until: expiresAt, now: now)
+    }
+
+    /// Both cookies with `Max-Age=0`, same path and domain as when set.
+    public func cleared() -> [CookieSpec] {
+        [
+            cookie(Self.accessTokenName, "", path: "/", domain: accessTokenDomain, maxAge: 0),
+            cookie(Self.refreshTokenName, "", path: Self.refreshTokenPath, domain: nil, maxAge: 0),
+        ]
+    }
+
+    private func cookie(_ name: String, _ value: String, path: String, domain: String?, until: Date, now: Date) -> CookieSpec {
+        cookie(name, value, path: path, domain: domain, maxAge: max(0, Int(until.timeIntervalSince(now).rounded(.down))))
+    }
+
+    private func cookie(_ name: String, _ value: String, path: String, domain: String?, maxAge: Int) -> CookieSpec {
+        CookieSpec(
+            name: name, value: value, path: path, domain: domain, maxAge: maxAge,
+            secure: secure, httpOnly: true, sameSite: .lax)
+    }
+}

@@ -1,0 +1,122 @@
+import ArgumentParser
+import AuthServer
+import Foundation
+import GatehouseCore
+import Logging
+import Vapor
+
+@main
+struct Gatehouse: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gatehouse",
+        abstract: "Self-hosted authentication: Auth Server, Resource Server and SPA.",
+        version: GatehouseVersion.current,
+        subcommands: [Auth.self, Dev.self, Keys.self])
+}
+
+/// Flags shared by every server role; each overrides its environment variable.
+struct CommonOptions: ParsableArguments {
+    @ArgumentParser.Option(help: "Log level: trace, debug, info, notice, warning, error, critical (env LOG_LEVEL).")
+    var log: Logger.Level?
+
+    @ArgumentParser.Option(help: "Database URL (env GATEHOUSE_DATABASE_URL).")
+    var databaseURL: String?
+
+    @ArgumentParser.Option(help: "Keys directory (env GATEHOUSE_KEYS_DIR).")
+    var keysDir: String?
+
+    /// The configuration: environment first, then these flags on top.
+    func configuration(extra: [String: String?] = [:]) throws -> Configuration {
+        var environment = ProcessInfo.processInfo.environment
+        let overrides: [String: String?] = ["GATEHOUSE_DATABASE_URL": databaseURL, "GATEHOUSE_KEYS_DIR": keysDir]
+        for (name, value) in overrides.merging(extra, uniquingKeysWith: { $1 }) {
+            if let value { environment[name] = value }
+        }
+        do {
+            return try Configuration(environment: environment)
+        } catch {
+            throw ValidationError("configuration: \(error)")
+        }
+    }
+
+    func bootstrapLogging() {
+        let level = log ?? ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardOutput(label: label)
+            handler.logLevel = level
+            return handler
+        }
+    }
+}
+
+extension Logger.Level: @retroactive ExpressibleByArgument {}
+
+/// Runs Vapor applications until they are told to stop (SIGINT / SIGTERM).
+enum Runner {
+    static func run(_ apps: [Application]) async throws {
+        do {
+            for app in apps { try await app.startup() }
+            for app in apps { try await app.running?.onStop.get() }
+        } catch {
+            for app in apps { try? await app.asyncShutdown() }
+            throw error
+        }
+        for app in apps { try await app.asyncShutdown() }
+    }
+
+    static func environment() -> Environment {
+        Environment(name: "production", arguments: ["gatehouse"])
+    }
+}
+
+struct Auth: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the Auth Server (default 127.0.0.1:9000).")
+
+    @ArgumentParser.OptionGroup var options: CommonOptions
+    @ArgumentParser.Option(help: "Port (env GATEHOUSE_AUTH_PORT).") var port: Int?
+
+    func run() async throws {
+        options.bootstrapLogging()
+        let config = try options.configuration(extra: ["GATEHOUSE_AUTH_PORT": port.map(String.init)])
+        let app = try await makeAuthServer(AuthServerSettings(configuration: config, environment: Runner.environment()))
+        try await Runner.run([app])
+    }
+}
+
+struct Dev: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run every role in one process on embedded defaults (SQLite, mail to the outbox folder).")
+
+    @ArgumentParser.OptionGroup var options: CommonOptions
+
+    func run() async throws {
+        options.bootstrapLogging()
+        let config = try options.configuration()
+        let auth = try await makeAuthServer(AuthServerSettings(configuration: config, environment: Runner.environment()))
+        print("""
+            Gatehouse is running:
+              Auth Server  \(config.authURL)   (JWKS: \(config.authURL)/.well-known/jwks.json)
+              Mail         \(config.smtpURL == nil ? "written to \(config.outboxDirectory) (links are logged)" : "sent through SMTP")
+            """)
+        try await Runner.run([auth])
+    }
+}
+
+struct Keys: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Manage signing keys.", subcommands: [Rotate.self])
+
+    struct Rotate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Make a new signing key current; older keys keep verifying until their tokens expire.")
+
+        @ArgumentParser.OptionGroup var options: CommonOptions
+
+        func run() async throws {
+            let config = try options.configuration()
+            let directory = KeyDirectory(
+                path: config.keysDirectory, algorithm: config.signingAlgorithm, retention: config.longestTokenLifetime)
+            let kid = try directory.rotate(now: Date())
+            print("New signing key \(kid) (\(config.signingAlgorithm.rawValue)) is current in \(config.keysDirectory).")
+        }
+    }
+}
