@@ -77,7 +77,9 @@ public struct ProblemMiddleware: AsyncMiddleware {
         var headers = problem.headers
         headers.replaceOrAdd(name: .contentType, value: "application/problem+json")
         headers.replaceOrAdd(name: .cacheControl, value: "no-store")
-        let data = (try? JSONEncoder().encode(body)) ?? Data()
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let data = (try? encoder.encode(body)) ?? Data()
         let response = Response(status: problem.status, headers: headers, body: .init(data: data))
         problem.cookies.forEach(response.setCookie)
         return response

@@ -29,9 +29,8 @@ struct AuthRoutes: Sendable {
         anonymous.post("forgot-password", use: passwords.forgot)
         anonymous.post("reset-password", use: passwords.reset)
 
-        let session = auth.grouped(csrf(.session))
-        session.post("refresh", use: sessions.refresh)
-        session.post("logout", use: sessions.logout)
+        auth.grouped(RefreshCookieRequired(services: services), csrf(.session)).post("refresh", use: sessions.refresh)
+        auth.grouped(csrf(.session)).post("logout", use: sessions.logout)
 
         let authenticated = auth.grouped(AccessTokenMiddleware(verifier: services.verifier), LiveSessionMiddleware(services: services))
         authenticated.get("user", use: users.user)
@@ -61,6 +60,20 @@ struct AuthRoutes: Sendable {
                 return try? await services.verifier.verify(token, as: AccessTokenClaims.self, acceptExpired: true).sid
             },
             spendAnonymous: { id, expiresAt, _ in try await services.csrfLedger.spend(id, expiresAt: expiresAt) })
+    }
+}
+
+/// Answers a refresh without a genuine, unexpired refresh token with `401 session_expired` before the
+/// CSRF check: once a session is over its CSRF token is too, and the client must hear "log in again",
+/// not "CSRF failed". Clearing cookies that are already useless is no CSRF risk.
+struct RefreshCookieRequired: AsyncMiddleware {
+    let services: AuthServices
+
+    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+        guard await services.sessions.sessionID(of: request.refreshTokenCookie) != nil else {
+            throw AuthError.sessionExpired(clearing: services.cookies.cleared())
+        }
+        return try await next.respond(to: request)
     }
 }
 

@@ -92,8 +92,7 @@ struct SessionController: Sendable {
         {
             try await services.sessions.revoke(sessionID: claims.sid.uuid, reason: "logout", now: now, on: services.database)
         }
-        let response = Response(status: .ok)
-        try response.content.encode(["status": "logged_out"])
+        let response = try jsonResponse(["status": "logged_out"])
         response.clearTokenCookies(policy: services.cookies)
         return response
     }
