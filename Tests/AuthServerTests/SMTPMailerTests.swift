@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import NIOSSL
+import Synchronization
 import Testing
 
 @testable import AuthServer
@@ -13,520 +14,557 @@ import Testing
 // The live tests start scripts/smtp_sink.py (needs `pip install aiosmtpd` and the openssl
 // CLI) and run only with GATEHOUSE_TEST_SMTP_SINK=1.
 
-private let sender = "Gatehouse <no-reply@localhost>"
-private let longLink = "https://auth.example.test/verify-email?token=" + String(repeating: "AbC-_9", count: 30)
+private let mailTestSender = "Gatehouse <no-reply@localhost>"
+private let mailTestLink = "https://auth.example.test/verify-email?token=" + String(repeating: "AbC-_9", count: 30)
     + "&next=%2Fdashboard%3Ftab%3Dsecurity&sig=a=b=="
 
-private func sampleMessage(to: String = "alice@example.test", subject: String = "Verify your email") -> MailMessage {
+private func mailTestMessage(to: String = "alice@example.test", subject: String = "Verify your email") -> MailMessage {
     MailMessage(
         to: to,
         subject: subject,
-        textBody: "Hello,\n\nConfirm your address: \(longLink)\n.\n..leading dots survive\nThanks \n",
-        htmlBody: "<p>Hello,</p><p><a href=\"\(longLink)\">Confirm your address</a></p>"
+        textBody: "Hello,\n\nConfirm your address: \(mailTestLink)\n.\n..leading dots survive\nThanks \n",
+        htmlBody: "<p>Hello,</p><p><a href=\"\(mailTestLink)\">Confirm your address</a></p>"
     )
 }
 
+/// Groups this file's suites so their names cannot clash with other test files.
+@Suite struct SMTPMailerTests {}
+
 // MARK: - Quoted-printable
 
-@Suite struct QuotedPrintableTests {
-    @Test func longLinkRoundTripsWithShortLines() throws {
-        let encoded = QuotedPrintable.encode("Open \(longLink) now")
-        let lines = encoded.components(separatedBy: "\r\n")
-        #expect(lines.count > 2)
-        #expect(lines.allSatisfy { $0.utf8.count <= 76 })
-        #expect(lines.dropLast().allSatisfy { $0.hasSuffix("=") }, "long text continues with soft breaks")
-        #expect(encoded.contains("=3D"), "'=' is escaped")
-        #expect(!encoded.contains("token=A"), "no bare '=' survives")
-        let decoded = try #require(QuotedPrintable.decode(encoded))
-        #expect(String(decoding: decoded, as: UTF8.self) == "Open \(longLink) now")
-    }
-
-    @Test func escapesNonASCIITrailingWhitespaceAndNormalisesLineBreaks() throws {
-        let encoded = QuotedPrintable.encode("café \nend\t\r\nx\ry")
-        #expect(encoded == "caf=C3=A9=20\r\nend=09\r\nx\r\ny")
-        let decoded = try #require(QuotedPrintable.decode(encoded))
-        #expect(String(decoding: decoded, as: UTF8.self) == "café \r\nend\t\r\nx\r\ny")
-    }
-
-    @Test(arguments: [
-        "",
-        String(repeating: "a", count: 76),
-        String(repeating: "a", count: 77),
-        String(repeating: "a", count: 75) + "=",
-        String(repeating: "é", count: 40),
-        String(repeating: "x ", count: 60),
-        "=\r\n=\r\n",
-        "🔐 ünïcødé line\n\n\nwith blanks ",
-    ])
-    func roundTrips(_ text: String) throws {
-        let encoded = QuotedPrintable.encode(text)
-        #expect(encoded.components(separatedBy: "\r\n").allSatisfy { $0.utf8.count <= 76 })
-        #expect(encoded.unicodeScalars.allSatisfy { $0.isASCII })
-        let decoded = try #require(QuotedPrintable.decode(encoded))
-        let expected = text.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\n", with: "\r\n")
-        #expect(String(decoding: decoded, as: UTF8.self) == expected)
-    }
-
-    @Test func randomTextRoundTrips() throws {
-        let alphabet = Array("ab =\t.\n-é€😀xyz0123456789/?&")
-        var generator = SystemRandomNumberGenerator()
-        for _ in 0..<200 {
-            let text = String((0..<Int.random(in: 0...300, using: &generator)).map { _ in alphabet.randomElement(using: &generator)! })
-            let encoded = QuotedPrintable.encode(text)
-            #expect(encoded.components(separatedBy: "\r\n").allSatisfy { $0.utf8.count <= 76 && !$0.hasSuffix(" ") && !$0.hasSuffix("\t") })
+extension SMTPMailerTests {
+    @Suite struct QuotedPrintableTests {
+        @Test func longLinkRoundTripsWithShortLines() throws {
+            let encoded = QuotedPrintable.encode("Open \(mailTestLink) now")
+            let lines = encoded.components(separatedBy: "\r\n")
+            #expect(lines.count > 2)
+            #expect(lines.allSatisfy { $0.utf8.count <= 76 })
+            #expect(lines.dropLast().allSatisfy { $0.hasSuffix("=") }, "long text continues with soft breaks")
+            #expect(encoded.contains("=3D"), "'=' is escaped")
+            #expect(!encoded.contains("token=A"), "no bare '=' survives")
             let decoded = try #require(QuotedPrintable.decode(encoded))
-            #expect(String(decoding: decoded, as: UTF8.self) == text.replacingOccurrences(of: "\n", with: "\r\n"))
+            #expect(String(decoding: decoded, as: UTF8.self) == "Open \(mailTestLink) now")
         }
-    }
 
-    @Test func rejectsMalformedEscapes() {
-        #expect(QuotedPrintable.decode("abc=4") == nil)
-        #expect(QuotedPrintable.decode("abc=ZZ") == nil)
+        @Test func escapesNonASCIITrailingWhitespaceAndNormalisesLineBreaks() throws {
+            let encoded = QuotedPrintable.encode("café \nend\t\r\nx\ry")
+            #expect(encoded == "caf=C3=A9=20\r\nend=09\r\nx\r\ny")
+            let decoded = try #require(QuotedPrintable.decode(encoded))
+            #expect(String(decoding: decoded, as: UTF8.self) == "café \r\nend\t\r\nx\r\ny")
+        }
+
+        @Test(arguments: [
+            "",
+            String(repeating: "a", count: 76),
+            String(repeating: "a", count: 77),
+            String(repeating: "a", count: 75) + "=",
+            String(repeating: "é", count: 40),
+            String(repeating: "x ", count: 60),
+            "=\r\n=\r\n",
+            "🔐 ünïcødé line\n\n\nwith blanks ",
+        ])
+        func roundTrips(_ text: String) throws {
+            let encoded = QuotedPrintable.encode(text)
+            #expect(encoded.components(separatedBy: "\r\n").allSatisfy { $0.utf8.count <= 76 })
+            #expect(encoded.unicodeScalars.allSatisfy { $0.isASCII })
+            let decoded = try #require(QuotedPrintable.decode(encoded))
+            let expected = text.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\n", with: "\r\n")
+            #expect(String(decoding: decoded, as: UTF8.self) == expected)
+        }
+
+        @Test func randomTextRoundTrips() throws {
+            let alphabet = Array("ab =\t.\n-é€😀xyz0123456789/?&")
+            var generator = SystemRandomNumberGenerator()
+            for _ in 0..<200 {
+                let text = String((0..<Int.random(in: 0...300, using: &generator)).map { _ in alphabet.randomElement(using: &generator)! })
+                let encoded = QuotedPrintable.encode(text)
+                #expect(encoded.components(separatedBy: "\r\n").allSatisfy { $0.utf8.count <= 76 && !$0.hasSuffix(" ") && !$0.hasSuffix("\t") })
+                let decoded = try #require(QuotedPrintable.decode(encoded))
+                #expect(String(decoding: decoded, as: UTF8.self) == text.replacingOccurrences(of: "\n", with: "\r\n"))
+            }
+        }
+
+        @Test func rejectsMalformedEscapes() {
+            #expect(QuotedPrintable.decode("abc=4") == nil)
+            #expect(QuotedPrintable.decode("abc=ZZ") == nil)
+        }
     }
 }
 
 // MARK: - MIME document
 
-@Suite struct MIMEDocumentTests {
-    @Test func rendersMultipartAlternativeWithQuotedPrintableParts() throws {
-        let document = try MIMEDocument(message: sampleMessage(), from: sender, date: Date(timeIntervalSince1970: 0))
-        let raw = document.rendered
-        #expect(!raw.replacingOccurrences(of: "\r\n", with: "").contains("\n"), "CRLF only")
-        #expect(!raw.replacingOccurrences(of: "\r\n", with: "").contains("\r"), "CRLF only")
-        #expect(raw.unicodeScalars.allSatisfy { $0.isASCII })
-        #expect(raw.components(separatedBy: "\r\n").allSatisfy { $0.utf8.count <= 998 })
+extension SMTPMailerTests {
+    @Suite struct MIMEDocumentTests {
+        @Test func rendersMultipartAlternativeWithQuotedPrintableParts() throws {
+            let document = try MIMEDocument(message: mailTestMessage(), from: mailTestSender, date: Date(timeIntervalSince1970: 0))
+            let raw = document.rendered
+            #expect(!raw.replacingOccurrences(of: "\r\n", with: "").contains("\n"), "CRLF only")
+            #expect(!raw.replacingOccurrences(of: "\r\n", with: "").contains("\r"), "CRLF only")
+            #expect(raw.unicodeScalars.allSatisfy { $0.isASCII })
+            #expect(raw.components(separatedBy: "\r\n").allSatisfy { $0.utf8.count <= 998 })
 
-        let mail = try ParsedMail(raw)
-        #expect(mail.header("Date") == "Thu, 01 Jan 1970 00:00:00 +0000")
-        #expect(mail.header("From") == "Gatehouse <no-reply@localhost>")
-        #expect(mail.header("To") == "alice@example.test")
-        #expect(mail.header("Subject") == "Verify your email")
-        #expect(mail.header("MIME-Version") == "1.0")
-        let messageID = try #require(mail.header("Message-ID"))
-        #expect(messageID == document.messageID)
-        #expect(messageID.hasPrefix("<") && messageID.hasSuffix("@localhost>") && messageID.count > 20)
-        #expect(mail.header("Content-Type")?.hasPrefix("multipart/alternative; boundary=") == true)
+            let mail = try MailTestParsedMail(raw)
+            #expect(mail.header("Date") == "Thu, 01 Jan 1970 00:00:00 +0000")
+            #expect(mail.header("From") == "Gatehouse <no-reply@localhost>")
+            #expect(mail.header("To") == "alice@example.test")
+            #expect(mail.header("Subject") == "Verify your email")
+            #expect(mail.header("MIME-Version") == "1.0")
+            let messageID = try #require(mail.header("Message-ID"))
+            #expect(messageID == document.messageID)
+            #expect(messageID.hasPrefix("<") && messageID.hasSuffix("@localhost>") && messageID.count > 20)
+            #expect(mail.header("Content-Type")?.hasPrefix("multipart/alternative; boundary=") == true)
 
-        #expect(mail.parts.count == 2)
-        #expect(mail.parts[0].header("Content-Type") == "text/plain; charset=UTF-8")
-        #expect(mail.parts[1].header("Content-Type") == "text/html; charset=UTF-8")
-        #expect(mail.parts.allSatisfy { $0.header("Content-Transfer-Encoding") == "quoted-printable" })
-        #expect(mail.parts.allSatisfy { $0.body.components(separatedBy: "\r\n").allSatisfy { $0.utf8.count <= 76 } })
-        let text = try mail.parts[0].decodedBody()
-        #expect(text.contains(longLink))
-        #expect(text.contains("\r\n.\r\n..leading dots survive\r\nThanks \r\n"))
-        #expect(try mail.parts[1].decodedBody().contains("href=\"\(longLink)\""))
-    }
-
-    @Test func messageIDsAreUnique() throws {
-        let first = try MIMEDocument(message: sampleMessage(), from: sender)
-        let second = try MIMEDocument(message: sampleMessage(), from: sender)
-        #expect(first.messageID != second.messageID)
-    }
-
-    @Test func encodesNonASCIISubjectAndDisplayName() throws {
-        let subject = "Bestätigen Sie Ihre E-Mail-Adresse — 🔐 " + String(repeating: "ü", count: 40)
-        let document = try MIMEDocument(message: sampleMessage(subject: subject), from: "Gätehouse Sécurité <no-reply@example.test>")
-        let mail = try ParsedMail(document.rendered)
-        let rawSubject = try #require(mail.header("Subject"))
-        #expect(rawSubject.hasPrefix("=?UTF-8?B?"))
-        #expect(document.rendered.components(separatedBy: "\r\n").allSatisfy { $0.utf8.count <= 78 })
-        #expect(try decodeEncodedWords(rawSubject) == subject)
-        let from = try #require(mail.header("From"))
-        #expect(from.hasSuffix(" <no-reply@example.test>"))
-        #expect(try decodeEncodedWords(String(from.dropLast(" <no-reply@example.test>".count))) == "Gätehouse Sécurité")
-    }
-
-    @Test func quotesDisplayNamesWithSpecialsAndFoldsLongSubjects() throws {
-        let subject = Array(repeating: "word", count: 40).joined(separator: " ")
-        let document = try MIMEDocument(message: sampleMessage(subject: subject), from: "Gatehouse, Inc. <no-reply@localhost>")
-        #expect(document.rendered.contains("From: \"Gatehouse, Inc.\" <no-reply@localhost>\r\n"))
-        #expect(document.rendered.components(separatedBy: "\r\n").allSatisfy { $0.utf8.count <= 78 })
-        #expect(try ParsedMail(document.rendered).header("Subject") == subject)
-    }
-
-    @Test(arguments: [
-        ("Hi\r\nBcc: victim@example.test", "Subject"),
-        ("Hi\nBcc: victim@example.test", "Subject"),
-        ("Hi\rX: y", "Subject"),
-    ])
-    func refusesHeaderInjectionInSubject(subject: String, field: String) {
-        #expect(throws: MailFormatError.headerInjection(field: field)) {
-            try MIMEDocument(message: sampleMessage(subject: subject), from: sender)
+            #expect(mail.parts.count == 2)
+            #expect(mail.parts[0].header("Content-Type") == "text/plain; charset=UTF-8")
+            #expect(mail.parts[1].header("Content-Type") == "text/html; charset=UTF-8")
+            #expect(mail.parts.allSatisfy { $0.header("Content-Transfer-Encoding") == "quoted-printable" })
+            #expect(mail.parts.allSatisfy { $0.body.components(separatedBy: "\r\n").allSatisfy { $0.utf8.count <= 76 } })
+            let text = try mail.parts[0].decodedBody()
+            #expect(text.contains(mailTestLink))
+            #expect(text.contains("\r\n.\r\n..leading dots survive\r\nThanks \r\n"))
+            #expect(try mail.parts[1].decodedBody().contains("href=\"\(mailTestLink)\""))
         }
-    }
 
-    @Test func refusesHeaderInjectionInAddresses() {
-        #expect(throws: MailFormatError.headerInjection(field: "To")) {
-            try MIMEDocument(message: sampleMessage(to: "alice@example.test\r\nBcc: victim@example.test"), from: sender)
+        @Test func messageIDsAreUnique() throws {
+            let first = try MIMEDocument(message: mailTestMessage(), from: mailTestSender)
+            let second = try MIMEDocument(message: mailTestMessage(), from: mailTestSender)
+            #expect(first.messageID != second.messageID)
         }
-        #expect(throws: MailFormatError.headerInjection(field: "From")) {
-            try MIMEDocument(message: sampleMessage(), from: "Gatehouse\n <no-reply@localhost>")
-        }
-    }
 
-    @Test(arguments: ["", "alice", "@example.test", "alice@", "a b@example.test", "alice@exa mple.test",
-                      "<alice@example.test", "alice@example..test", "alice@-example.test", "x@y>\r", "a\"b@example.test"])
-    func refusesInvalidRecipients(_ to: String) {
-        #expect(throws: MailFormatError.self) {
-            try MIMEDocument(message: sampleMessage(to: to), from: sender)
+        @Test func encodesNonASCIISubjectAndDisplayName() throws {
+            let subject = "Bestätigen Sie Ihre E-Mail-Adresse — 🔐 " + String(repeating: "ü", count: 40)
+            let document = try MIMEDocument(message: mailTestMessage(subject: subject), from: "Gätehouse Sécurité <no-reply@example.test>")
+            let mail = try MailTestParsedMail(document.rendered)
+            let rawSubject = try #require(mail.header("Subject"))
+            #expect(rawSubject.hasPrefix("=?UTF-8?B?"))
+            #expect(document.rendered.components(separatedBy: "\r\n").allSatisfy { $0.utf8.count <= 78 })
+            #expect(try mailTestDecodeEncodedWords(rawSubject) == subject)
+            let from = try #require(mail.header("From"))
+            #expect(from.hasSuffix(" <no-reply@example.test>"))
+            #expect(try mailTestDecodeEncodedWords(String(from.dropLast(" <no-reply@example.test>".count))) == "Gätehouse Sécurité")
+        }
+
+        @Test func quotesDisplayNamesWithSpecialsAndFoldsLongSubjects() throws {
+            let subject = Array(repeating: "word", count: 40).joined(separator: " ")
+            let document = try MIMEDocument(message: mailTestMessage(subject: subject), from: "Gatehouse, Inc. <no-reply@localhost>")
+            #expect(document.rendered.contains("From: \"Gatehouse, Inc.\" <no-reply@localhost>\r\n"))
+            #expect(document.rendered.components(separatedBy: "\r\n").allSatisfy { $0.utf8.count <= 78 })
+            #expect(try MailTestParsedMail(document.rendered).header("Subject") == subject)
+        }
+
+        @Test(arguments: [
+            ("Hi\r\nBcc: victim@example.test", "Subject"),
+            ("Hi\nBcc: victim@example.test", "Subject"),
+            ("Hi\rX: y", "Subject"),
+        ])
+        func refusesHeaderInjectionInSubject(subject: String, field: String) {
+            #expect(throws: MailFormatError.headerInjection(field: field)) {
+                try MIMEDocument(message: mailTestMessage(subject: subject), from: mailTestSender)
+            }
+        }
+
+        @Test func refusesHeaderInjectionInAddresses() {
+            #expect(throws: MailFormatError.headerInjection(field: "To")) {
+                try MIMEDocument(message: mailTestMessage(to: "alice@example.test\r\nBcc: victim@example.test"), from: mailTestSender)
+            }
+            #expect(throws: MailFormatError.headerInjection(field: "From")) {
+                try MIMEDocument(message: mailTestMessage(), from: "Gatehouse\n <no-reply@localhost>")
+            }
+        }
+
+        @Test(arguments: ["", "alice", "@example.test", "alice@", "a b@example.test", "alice@exa mple.test",
+                          "<alice@example.test", "alice@example..test", "alice@-example.test", "x@y>\r", "a\"b@example.test"])
+        func refusesInvalidRecipients(_ to: String) {
+            #expect(throws: MailFormatError.self) {
+                try MIMEDocument(message: mailTestMessage(to: to), from: mailTestSender)
+            }
         }
     }
 }
 
-@Suite struct MailAddressTests {
-    @Test func parsesEnvelopeAddresses() throws {
-        #expect(try MailAddress.envelopeAddress(of: "Gatehouse <no-reply@localhost>") == "no-reply@localhost")
-        #expect(try MailAddress.envelopeAddress(of: "  bob+tag@mail.example.test ") == "bob+tag@mail.example.test")
-        #expect(try MailAddress.envelopeAddress(of: "<bare@example.test>") == "bare@example.test")
-        let quoted = try MailAddress(parsing: "\"Doe, \\\"J\\\"\" <j@example.test>")
-        #expect(quoted.displayName == "Doe, \"J\"")
-        #expect(quoted.domain == "example.test")
-        #expect(throws: MailFormatError.self) { try MailAddress.envelopeAddress(of: "Name <not-an-address>") }
+extension SMTPMailerTests {
+    @Suite struct MailAddressTests {
+        @Test func parsesEnvelopeAddresses() throws {
+            #expect(try MailAddress.envelopeAddress(of: "Gatehouse <no-reply@localhost>") == "no-reply@localhost")
+            #expect(try MailAddress.envelopeAddress(of: "  bob+tag@mail.example.test ") == "bob+tag@mail.example.test")
+            #expect(try MailAddress.envelopeAddress(of: "<bare@example.test>") == "bare@example.test")
+            let quoted = try MailAddress(parsing: "\"Doe, \\\"J\\\"\" <j@example.test>")
+            #expect(quoted.displayName == "Doe, \"J\"")
+            #expect(quoted.domain == "example.test")
+            #expect(throws: MailFormatError.self) { try MailAddress.envelopeAddress(of: "Name <not-an-address>") }
+        }
     }
 }
 
 // MARK: - SMTP building blocks
 
-@Suite struct SMTPBuildingBlockTests {
-    @Test func parsesURLsWithDefaultsAndPercentDecoding() throws {
-        let plain = try SMTPEndpoint(url: "smtp://mail.example.test")
-        #expect(plain.host == "mail.example.test" && plain.port == 25 && plain.security == .startTLSWhenOffered)
-        #expect(plain.credentials == nil)
+extension SMTPMailerTests {
+    @Suite struct SMTPBuildingBlockTests {
+        @Test func parsesURLsWithDefaultsAndPercentDecoding() throws {
+            let plain = try SMTPEndpoint(url: "smtp://mail.example.test")
+            #expect(plain.host == "mail.example.test" && plain.port == 25 && plain.security == .startTLSWhenOffered)
+            #expect(plain.credentials == nil)
 
-        let implicit = try SMTPEndpoint(url: "SMTPS://relay.example.test/")
-        #expect(implicit.port == 465 && implicit.security == .implicitTLS)
+            let implicit = try SMTPEndpoint(url: "SMTPS://relay.example.test/")
+            #expect(implicit.port == 465 && implicit.security == .implicitTLS)
 
-        let withAuth = try SMTPEndpoint(url: "smtp://mailer%40example.test:p%40ss%3Aw%25rd@127.0.0.1:2525")
-        #expect(withAuth.credentials == SMTPCredentials(username: "mailer@example.test", password: "p@ss:w%rd"))
-        #expect(withAuth.host == "127.0.0.1" && withAuth.port == 2525 && withAuth.hostIsIPLiteral)
+            let withAuth = try SMTPEndpoint(url: "smtp://mailer%40example.test:p%40ss%3Aw%25rd@127.0.0.1:2525")
+            #expect(withAuth.credentials == SMTPCredentials(username: "mailer@example.test", password: "p@ss:w%rd"))
+            #expect(withAuth.host == "127.0.0.1" && withAuth.port == 2525 && withAuth.hostIsIPLiteral)
 
-        let v6 = try SMTPEndpoint(url: "smtps://[::1]:4650")
-        #expect(v6.host == "::1" && v6.port == 4650 && v6.hostIsIPLiteral)
-        #expect(!plain.hostIsIPLiteral)
-    }
-
-    @Test(arguments: ["http://x", "smtp://", "smtp://host:0", "smtp://host:99999", "smtp://host:abc",
-                      "smtp://user@host", "smtp://u:hunter2@host/path", "smtp://u:hunter2%zz@host", "mail.example.test"])
-    func rejectsBadURLsWithoutEchoingThem(_ url: String) throws {
-        let error = try #require(throws: SMTPError.self) { try SMTPEndpoint(url: url) }
-        #expect(!"\(error)".contains("hunter2"))
-    }
-
-    @Test func credentialsNeverPrintThePassword() {
-        let credentials = SMTPCredentials(username: "mailer", password: "hunter2")
-        var dumped = ""
-        dump(credentials, to: &dumped)
-        for text in ["\(credentials)", String(reflecting: credentials), dumped] {
-            #expect(!text.contains("hunter2"))
+            let v6 = try SMTPEndpoint(url: "smtps://[::1]:4650")
+            #expect(v6.host == "::1" && v6.port == 4650 && v6.hostIsIPLiteral)
+            #expect(!plain.hostIsIPLiteral)
         }
-    }
 
-    @Test func loopbackDetectionUsesThePeerAddress() {
-        #expect(SMTPEndpoint.isLoopback(ipAddress: "127.0.0.1"))
-        #expect(SMTPEndpoint.isLoopback(ipAddress: "127.8.9.10"))
-        #expect(SMTPEndpoint.isLoopback(ipAddress: "::1"))
-        #expect(SMTPEndpoint.isLoopback(ipAddress: "::ffff:127.0.0.1"))
-        #expect(!SMTPEndpoint.isLoopback(ipAddress: "10.0.0.1"))
-        #expect(!SMTPEndpoint.isLoopback(ipAddress: "::ffff:10.0.0.1"))
-        #expect(!SMTPEndpoint.isLoopback(ipAddress: nil))
-    }
+        @Test(arguments: ["http://x", "smtp://", "smtp://host:0", "smtp://host:99999", "smtp://host:abc",
+                          "smtp://user@host", "smtp://u:hunter2@host/path", "smtp://u:hunter2%zz@host", "mail.example.test"])
+        func rejectsBadURLsWithoutEchoingThem(_ url: String) throws {
+            let error = try #require(throws: SMTPError.self) { try SMTPEndpoint(url: url) }
+            #expect(!"\(error)".contains("hunter2"))
+        }
 
-    @Test func assemblesMultiLineReplies() throws {
-        var parser = SMTPReplyParser()
-        #expect(try parser.feed("250-mail.example.test greets you") == nil)
-        #expect(parser.isMidReply)
-        #expect(try parser.feed("250-AUTH PLAIN LOGIN") == nil)
-        #expect(try parser.feed("250-AUTH=LOGIN") == nil)
-        #expect(try parser.feed("250-STARTTLS") == nil)
-        let reply = try #require(try parser.feed("250 SIZE 1000"))
-        #expect(reply.code == 250 && reply.lines.count == 5)
-        let extensions = reply.ehloExtensions
-        #expect(extensions["STARTTLS"] == [])
-        #expect(extensions["AUTH"]?.contains("PLAIN") == true && extensions["AUTH"]?.contains("LOGIN") == true)
-        #expect(extensions["SIZE"] == ["1000"])
-        #expect(try parser.feed("220") == SMTPReply(code: 220, lines: [""]))
+        @Test func credentialsNeverPrintThePassword() throws {
+            let credentials = SMTPCredentials(username: "mailer", password: "hunter2")
+            var dumped = ""
+            dump(credentials, to: &dumped)
+            let endpoint = try SMTPEndpoint(url: "smtps://mailer:hunter2@relay.example.test")
+            var dumpedEndpoint = ""
+            dump(endpoint, to: &dumpedEndpoint)
+            for text in ["\(credentials)", String(reflecting: credentials), dumped, "\(endpoint)", dumpedEndpoint] {
+                #expect(!text.contains("hunter2"))
+            }
+        }
 
-        #expect(throws: SMTPError.self) { try parser.feed("hello") }
-        var mixed = SMTPReplyParser()
-        _ = try mixed.feed("250-first")
-        #expect(throws: SMTPError.self) { try mixed.feed("354 second") }
-    }
+        @Test func loopbackDetectionUsesThePeerAddress() {
+            #expect(SMTPEndpoint.isLoopback(ipAddress: "127.0.0.1"))
+            #expect(SMTPEndpoint.isLoopback(ipAddress: "127.8.9.10"))
+            #expect(SMTPEndpoint.isLoopback(ipAddress: "::1"))
+            #expect(SMTPEndpoint.isLoopback(ipAddress: "::ffff:127.0.0.1"))
+            #expect(!SMTPEndpoint.isLoopback(ipAddress: "10.0.0.1"))
+            #expect(!SMTPEndpoint.isLoopback(ipAddress: "::ffff:10.0.0.1"))
+            #expect(!SMTPEndpoint.isLoopback(ipAddress: nil))
+        }
 
-    @Test func dotStuffsAndTerminates() {
-        let buffer = DotStuffing.encode(".starts\r\nmiddle.\n..two\r\n.\r\nlast")
-        #expect(String(buffer: buffer) == "..starts\r\nmiddle.\r\n...two\r\n..\r\nlast\r\n.\r\n")
-        #expect(String(buffer: DotStuffing.encode("line\r\n")) == "line\r\n.\r\n")
-    }
+        @Test func assemblesMultiLineReplies() throws {
+            var parser = SMTPReplyParser()
+            #expect(try parser.feed("250-mail.example.test greets you") == nil)
+            #expect(parser.isMidReply)
+            #expect(try parser.feed("250-AUTH PLAIN LOGIN") == nil)
+            #expect(try parser.feed("250-AUTH=LOGIN") == nil)
+            #expect(try parser.feed("250-STARTTLS") == nil)
+            let reply = try #require(try parser.feed("250 SIZE 1000"))
+            #expect(reply.code == 250 && reply.lines.count == 5)
+            let extensions = reply.ehloExtensions
+            #expect(extensions["STARTTLS"] == [])
+            #expect(extensions["AUTH"]?.contains("PLAIN") == true && extensions["AUTH"]?.contains("LOGIN") == true)
+            #expect(extensions["SIZE"] == ["1000"])
+            #expect(try parser.feed("220") == SMTPReply(code: 220, lines: [""]))
 
-    @Test func sanitizesServerText() {
-        let reply = SMTPReply(code: 550, lines: ["bad\u{1B}[31m", String(repeating: "x", count: 500)])
-        #expect(!reply.sanitizedText.contains("\u{1B}"))
-        #expect(reply.sanitizedText.count <= 201)
+            #expect(throws: SMTPError.self) { try parser.feed("hello") }
+            var mixed = SMTPReplyParser()
+            _ = try mixed.feed("250-first")
+            #expect(throws: SMTPError.self) { try mixed.feed("354 second") }
+        }
+
+        @Test func dotStuffsAndTerminates() {
+            let buffer = DotStuffing.encode(".starts\r\nmiddle.\n..two\r\n.\r\nlast")
+            #expect(String(buffer: buffer) == "..starts\r\nmiddle.\r\n...two\r\n..\r\nlast\r\n.\r\n")
+            #expect(String(buffer: DotStuffing.encode("line\r\n")) == "line\r\n.\r\n")
+        }
+
+        @Test func sanitizesServerText() {
+            let reply = SMTPReply(code: 550, lines: ["bad\u{1B}[31m", String(repeating: "x", count: 500)])
+            #expect(!reply.sanitizedText.contains("\u{1B}"))
+            #expect(reply.sanitizedText.count <= 201)
+        }
     }
 }
 
 // MARK: - Outbox
 
-@Suite struct OutboxMailerTests {
-    @Test func writesAParsableEmlAndLogsTheLink() async throws {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("outbox-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: root) }
-        let directory = root.appendingPathComponent("nested/outbox")
-        let lines = Recorder<String>()
-        let logger = Logger(label: "test.outbox") { _ in RecordingLogHandler(lines: lines) }
-        let mailer = try OutboxMailer(directory: directory, from: sender, logger: logger)
+extension SMTPMailerTests {
+    @Suite struct OutboxMailerTests {
+        @Test func writesAParsableEmlAndLogsTheLink() async throws {
+            let root = FileManager.default.temporaryDirectory.appendingPathComponent("outbox-\(UUID().uuidString)")
+            defer { try? FileManager.default.removeItem(at: root) }
+            let directory = root.appendingPathComponent("nested/outbox")
+            let lines = MailTestRecorder<String>()
+            let logger = Logger(label: "test.outbox") { _ in MailTestLogHandler(lines: lines) }
+            let mailer = try OutboxMailer(directory: directory, from: mailTestSender, logger: logger)
 
-        try await mailer.send(sampleMessage())
-        try await mailer.send(sampleMessage(to: "bob@example.test"))
+            try await mailer.send(mailTestMessage())
+            try await mailer.send(mailTestMessage(to: "bob@example.test"))
 
-        let names = try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted()
-        #expect(names.count == 2)
-        #expect(names.allSatisfy { $0.hasSuffix(".eml") && !$0.hasPrefix(".") }, "no temporary files left behind")
-        let attributes = try FileManager.default.attributesOfItem(atPath: directory.path)
-        #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o700)
-        let fileAttributes = try FileManager.default.attributesOfItem(atPath: directory.appendingPathComponent(names[0]).path)
-        #expect((fileAttributes[.posixPermissions] as? NSNumber)?.intValue == 0o600)
+            let names = try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted()
+            #expect(names.count == 2)
+            #expect(names.allSatisfy { $0.hasSuffix(".eml") && !$0.hasPrefix(".") }, "no temporary files left behind")
+            let attributes = try FileManager.default.attributesOfItem(atPath: directory.path)
+            #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o700)
+            let fileAttributes = try FileManager.default.attributesOfItem(atPath: directory.appendingPathComponent(names[0]).path)
+            #expect((fileAttributes[.posixPermissions] as? NSNumber)?.intValue == 0o600)
 
-        let recipients = try names.map { name in
-            let raw = try String(contentsOf: directory.appendingPathComponent(name), encoding: .utf8)
-            let mail = try ParsedMail(raw)
-            #expect(mail.header("Subject") == "Verify your email")
-            #expect(try mail.parts[0].decodedBody().contains(longLink))
-            return mail.header("To") ?? ""
+            let recipients = try names.map { name in
+                let raw = try String(contentsOf: directory.appendingPathComponent(name), encoding: .utf8)
+                let mail = try MailTestParsedMail(raw)
+                #expect(mail.header("Subject") == "Verify your email")
+                #expect(try mail.parts[0].decodedBody().contains(mailTestLink))
+                return mail.header("To") ?? ""
+            }
+            #expect(Set(recipients) == ["alice@example.test", "bob@example.test"])
+
+            let logged = lines.all
+            #expect(logged.count == 2)
+            #expect(logged.allSatisfy { $0.hasPrefix("info ") && $0.contains(mailTestLink) && $0.contains(directory.path) })
+            #expect(logged.contains { $0.contains("alice@example.test") })
         }
-        #expect(Set(recipients) == ["alice@example.test", "bob@example.test"])
 
-        let logged = lines.all
-        #expect(logged.count == 2)
-        #expect(logged.allSatisfy { $0.hasPrefix("info ") && $0.contains(longLink) && $0.contains(directory.path) })
-        #expect(logged.contains { $0.contains("alice@example.test") })
-    }
+        @Test func findsTheFirstLink() {
+            #expect(OutboxMailer.firstLink(in: "Go to http://a.test/x?y=1. Or https://b.test") == "http://a.test/x?y=1")
+            #expect(OutboxMailer.firstLink(in: "(see <HTTPS://c.test/p>)") == "HTTPS://c.test/p")
+            #expect(OutboxMailer.firstLink(in: "no links here") == nil)
+        }
 
-    @Test func findsTheFirstLink() {
-        #expect(OutboxMailer.firstLink(in: "Go to http://a.test/x?y=1. Or https://b.test") == "http://a.test/x?y=1")
-        #expect(OutboxMailer.firstLink(in: "(see <HTTPS://c.test/p>)") == "HTTPS://c.test/p")
-        #expect(OutboxMailer.firstLink(in: "no links here") == nil)
-    }
-
-    @Test func refusesABadFromAddress() {
-        #expect(throws: MailFormatError.self) {
-            try OutboxMailer(directory: "/tmp/unused", from: "nobody", logger: Logger(label: "test"))
+        @Test func refusesABadFromAddress() {
+            #expect(throws: MailFormatError.self) {
+                try OutboxMailer(directory: "/tmp/unused", from: "nobody", logger: Logger(label: "test"))
+            }
         }
     }
 }
 
 // MARK: - SMTP client against in-process servers
 
-@Suite struct SMTPClientScriptedTests {
-    @Test func timesOutWhenTheServerNeverGreets() async throws {
-        let server = try await ScriptedSMTPServer.start(greeting: nil) { _ in nil }
-        defer { server.stop() }
-        let mailer = try SMTPMailer(url: "smtp://127.0.0.1:\(server.port)", from: sender,
-                                    eventLoopGroup: MultiThreadedEventLoopGroup.singleton, timeout: .milliseconds(300))
-        let started = ContinuousClock.now
-        await #expect(throws: SMTPError.timedOut(.greeting)) { try await mailer.send(sampleMessage()) }
-        #expect(ContinuousClock.now - started < .seconds(5))
-    }
+extension SMTPMailerTests {
+    @Suite struct SMTPClientScriptedTests {
+        @Test func timesOutWhenTheServerNeverGreets() async throws {
+            let server = try await MailTestScriptedServer.start(greeting: nil) { _ in nil }
+            defer { server.stop() }
+            let mailer = try SMTPMailer(url: "smtp://127.0.0.1:\(server.port)", from: mailTestSender,
+                                        eventLoopGroup: MultiThreadedEventLoopGroup.singleton, timeout: .milliseconds(300))
+            let started = ContinuousClock.now
+            await #expect(throws: SMTPError.timedOut(.greeting)) { try await mailer.send(mailTestMessage()) }
+            #expect(ContinuousClock.now - started < .seconds(5))
+        }
 
-    @Test func fallsBackToAuthLoginAndDotStuffsOnLoopback() async throws {
-        let server = try await ScriptedSMTPServer.start { line in
-            switch line {
-            case let l where l.hasPrefix("EHLO"): "250-scripted.test hi\r\n250-PIPELINING\r\n250 AUTH LOGIN"
-            case "AUTH LOGIN": "334 VXNlcm5hbWU6"
-            case Data("mailer".utf8).base64EncodedString(): "334 UGFzc3dvcmQ6"
-            case Data("s3cret pass".utf8).base64EncodedString(): "235 ok"
-            case let l where l.hasPrefix("MAIL FROM:"), let l where l.hasPrefix("RCPT TO:"): "250 ok"
-            case "QUIT": "221 bye"
-            default: "500 unexpected"
+        @Test func fallsBackToAuthLoginAndDotStuffsOnLoopback() async throws {
+            let server = try await MailTestScriptedServer.start { line in
+                switch line {
+                case let l where l.hasPrefix("EHLO"): "250-scripted.test hi\r\n250-PIPELINING\r\n250 AUTH LOGIN"
+                case "AUTH LOGIN": "334 VXNlcm5hbWU6"
+                case Data("mailer".utf8).base64EncodedString(): "334 UGFzc3dvcmQ6"
+                case Data("s3cret pass".utf8).base64EncodedString(): "235 ok"
+                case let l where l.hasPrefix("MAIL FROM:"), let l where l.hasPrefix("RCPT TO:"): "250 ok"
+                case "QUIT": "221 bye"
+                default: "500 unexpected"
+                }
             }
+            defer { server.stop() }
+            let mailer = try SMTPMailer(url: "smtp://mailer:s3cret%20pass@127.0.0.1:\(server.port)", from: mailTestSender,
+                                        eventLoopGroup: MultiThreadedEventLoopGroup.singleton, timeout: .seconds(5))
+            try await mailer.send(mailTestMessage())
+
+            let commands = server.commands.all
+            #expect(commands.contains("MAIL FROM:<no-reply@localhost>"))
+            #expect(commands.contains("RCPT TO:<alice@example.test>"))
+            #expect(commands.last == "QUIT")
+            let wire = try #require(server.messages.all.first)
+            #expect(wire.contains("\r\n..\r\n...leading dots survive\r\n"), "leading dots are stuffed on the wire")
+            #expect(!wire.contains("\r\n.\r\n"))
         }
-        defer { server.stop() }
-        let mailer = try SMTPMailer(url: "smtp://mailer:s3cret%20pass@127.0.0.1:\(server.port)", from: sender,
-                                    eventLoopGroup: MultiThreadedEventLoopGroup.singleton, timeout: .seconds(5))
-        try await mailer.send(sampleMessage())
 
-        let commands = server.commands.all
-        #expect(commands.contains("MAIL FROM:<no-reply@localhost>"))
-        #expect(commands.contains("RCPT TO:<alice@example.test>"))
-        #expect(commands.last == "QUIT")
-        let wire = try #require(server.messages.all.first)
-        #expect(wire.contains("\r\n..\r\n...leading dots survive\r\n"), "leading dots are stuffed on the wire")
-        #expect(!wire.contains("\r\n.\r\n"))
-    }
-
-    @Test func refusesDataInjectedAfterStartTLS() async throws {
-        let server = try await ScriptedSMTPServer.start { line in
-            switch line {
-            case let l where l.hasPrefix("EHLO"): "250-scripted.test\r\n250 STARTTLS"
-            // A man in the middle appends a plaintext reply that must not be taken as encrypted.
-            case "STARTTLS": "220 go ahead\r\n250 injected"
-            default: "500 unexpected"
+        @Test func refusesDataInjectedAfterStartTLS() async throws {
+            let server = try await MailTestScriptedServer.start { line in
+                switch line {
+                case let l where l.hasPrefix("EHLO"): "250-scripted.test\r\n250 STARTTLS"
+                // A man in the middle appends a plaintext reply that must not be taken as encrypted.
+                case "STARTTLS": "220 go ahead\r\n250 injected"
+                default: "500 unexpected"
+                }
             }
+            defer { server.stop() }
+            let mailer = try SMTPMailer(url: "smtp://127.0.0.1:\(server.port)", from: mailTestSender,
+                                        eventLoopGroup: MultiThreadedEventLoopGroup.singleton, timeout: .seconds(5))
+            await #expect(throws: SMTPError.protocolViolation("data after STARTTLS reply")) { try await mailer.send(mailTestMessage()) }
         }
-        defer { server.stop() }
-        let mailer = try SMTPMailer(url: "smtp://127.0.0.1:\(server.port)", from: sender,
-                                    eventLoopGroup: MultiThreadedEventLoopGroup.singleton, timeout: .seconds(5))
-        await #expect(throws: SMTPError.protocolViolation("data after STARTTLS reply")) { try await mailer.send(sampleMessage()) }
-    }
 
-    @Test func wrongPasswordFailsWithoutEchoingIt() async throws {
-        let server = try await ScriptedSMTPServer.start { line in
-            switch line {
-            case let l where l.hasPrefix("EHLO"): "250-scripted.test\r\n250 AUTH PLAIN LOGIN"
-            // Some servers quote the credential they rejected; it must not reach the error.
-            case let l where l.hasPrefix("AUTH PLAIN "): "535 5.7.8 bad credentials \(l)"
-            default: "500 unexpected"
+        @Test func wrongPasswordFailsWithoutEchoingIt() async throws {
+            let server = try await MailTestScriptedServer.start { line in
+                switch line {
+                case let l where l.hasPrefix("EHLO"): "250-scripted.test\r\n250 AUTH PLAIN LOGIN"
+                // Some servers quote the credential they rejected; it must not reach the error.
+                case let l where l.hasPrefix("AUTH PLAIN "): "535 5.7.8 bad credentials \(l)"
+                default: "500 unexpected"
+                }
             }
+            defer { server.stop() }
+            let mailer = try SMTPMailer(url: "smtp://mailer:hunter2@127.0.0.1:\(server.port)", from: mailTestSender,
+                                        eventLoopGroup: MultiThreadedEventLoopGroup.singleton, timeout: .seconds(5))
+            let error = try await #require(throws: SMTPError.self) { try await mailer.send(mailTestMessage()) }
+            #expect(error == .unexpectedReply(step: .auth, code: 535, text: nil))
+            let plain = Data("\0mailer\0hunter2".utf8).base64EncodedString()
+            #expect(!"\(error)".contains("hunter2") && !"\(error)".contains(plain))
         }
-        defer { server.stop() }
-        let mailer = try SMTPMailer(url: "smtp://mailer:hunter2@127.0.0.1:\(server.port)", from: sender,
-                                    eventLoopGroup: MultiThreadedEventLoopGroup.singleton, timeout: .seconds(5))
-        let error = try await #require(throws: SMTPError.self) { try await mailer.send(sampleMessage()) }
-        #expect(error == .unexpectedReply(step: .auth, code: 535, text: nil))
-        let plain = Data("\0mailer\0hunter2".utf8).base64EncodedString()
-        #expect(!"\(error)".contains("hunter2") && !"\(error)".contains(plain))
-    }
 
-    @Test func refusesToSendWithoutAnAuthMechanism() async throws {
-        let server = try await ScriptedSMTPServer.start { line in
-            line.hasPrefix("EHLO") ? "250-scripted.test\r\n250 8BITMIME" : "500 unexpected"
-        }
-        defer { server.stop() }
-        let mailer = try SMTPMailer(url: "smtp://mailer:pw@127.0.0.1:\(server.port)", from: sender,
-                                    eventLoopGroup: MultiThreadedEventLoopGroup.singleton, timeout: .seconds(5))
-        await #expect(throws: SMTPError.authenticationUnavailable) { try await mailer.send(sampleMessage()) }
-    }
-
-    @Test func reportsRejectedRecipientsAndClosedConnections() async throws {
-        let server = try await ScriptedSMTPServer.start { line in
-            switch line {
-            case let l where l.hasPrefix("EHLO"): "250 scripted.test"
-            case let l where l.hasPrefix("MAIL FROM:"): "250 ok"
-            case let l where l.hasPrefix("RCPT TO:"): "550 5.1.1 no\u{7} such user"
-            default: "500 unexpected"
+        @Test func fallsBackToHeloForPreESMTPServers() async throws {
+            let server = try await MailTestScriptedServer.start { line in
+                switch line {
+                case let l where l.hasPrefix("EHLO"): "502 5.5.1 command not implemented"
+                case "HELO localhost", "QUIT": "250 ok"
+                case let l where l.hasPrefix("MAIL FROM:"), let l where l.hasPrefix("RCPT TO:"): "250 ok"
+                default: "500 unexpected"
+                }
             }
-        }
-        defer { server.stop() }
-        let mailer = try SMTPMailer(url: "smtp://127.0.0.1:\(server.port)", from: sender,
-                                    eventLoopGroup: MultiThreadedEventLoopGroup.singleton, timeout: .seconds(5))
-        await #expect(throws: SMTPError.unexpectedReply(step: .rcptTo, code: 550, text: "5.1.1 no such user")) {
-            try await mailer.send(sampleMessage())
+            defer { server.stop() }
+            let mailer = try SMTPMailer(url: "smtp://127.0.0.1:\(server.port)", from: mailTestSender,
+                                        eventLoopGroup: MultiThreadedEventLoopGroup.singleton, timeout: .seconds(5))
+            try await mailer.send(mailTestMessage())
+            #expect(server.commands.all.prefix(2) == ["EHLO localhost", "HELO localhost"])
+            #expect(server.messages.all.count == 1)
         }
 
-        let closing = try await ScriptedSMTPServer.start { _ in ScriptedSMTPServer.hangUp }
-        defer { closing.stop() }
-        let closingMailer = try SMTPMailer(url: "smtp://127.0.0.1:\(closing.port)", from: sender,
-                                           eventLoopGroup: MultiThreadedEventLoopGroup.singleton, timeout: .seconds(5))
-        await #expect(throws: SMTPError.connectionClosed(.ehlo)) { try await closingMailer.send(sampleMessage()) }
-    }
-
-    @Test func reportsConnectionFailures() async throws {
-        let port = try await ScriptedSMTPServer.unusedPort()
-        let mailer = try SMTPMailer(url: "smtp://127.0.0.1:\(port)", from: sender,
-                                    eventLoopGroup: MultiThreadedEventLoopGroup.singleton, timeout: .seconds(5))
-        let error = try await #require(throws: SMTPError.self) { try await mailer.send(sampleMessage()) }
-        guard case .connectionFailed(let host, let failedPort, _) = error else {
-            Issue.record("expected connectionFailed, got \(error)")
-            return
+        @Test func refusesToSendWithoutAnAuthMechanism() async throws {
+            let server = try await MailTestScriptedServer.start { line in
+                line.hasPrefix("EHLO") ? "250-scripted.test\r\n250 8BITMIME" : "500 unexpected"
+            }
+            defer { server.stop() }
+            let mailer = try SMTPMailer(url: "smtp://mailer:pw@127.0.0.1:\(server.port)", from: mailTestSender,
+                                        eventLoopGroup: MultiThreadedEventLoopGroup.singleton, timeout: .seconds(5))
+            await #expect(throws: SMTPError.authenticationUnavailable) { try await mailer.send(mailTestMessage()) }
         }
-        #expect(host == "127.0.0.1" && failedPort == port)
+
+        @Test func reportsRejectedRecipientsAndClosedConnections() async throws {
+            let server = try await MailTestScriptedServer.start { line in
+                switch line {
+                case let l where l.hasPrefix("EHLO"): "250 scripted.test"
+                case let l where l.hasPrefix("MAIL FROM:"): "250 ok"
+                case let l where l.hasPrefix("RCPT TO:"): "550 5.1.1 no\u{7} such user"
+                default: "500 unexpected"
+                }
+            }
+            defer { server.stop() }
+            let mailer = try SMTPMailer(url: "smtp://127.0.0.1:\(server.port)", from: mailTestSender,
+                                        eventLoopGroup: MultiThreadedEventLoopGroup.singleton, timeout: .seconds(5))
+            await #expect(throws: SMTPError.unexpectedReply(step: .rcptTo, code: 550, text: "5.1.1 no such user")) {
+                try await mailer.send(mailTestMessage())
+            }
+
+            let closing = try await MailTestScriptedServer.start { _ in MailTestScriptedServer.hangUp }
+            defer { closing.stop() }
+            let closingMailer = try SMTPMailer(url: "smtp://127.0.0.1:\(closing.port)", from: mailTestSender,
+                                               eventLoopGroup: MultiThreadedEventLoopGroup.singleton, timeout: .seconds(5))
+            await #expect(throws: SMTPError.connectionClosed(.ehlo)) { try await closingMailer.send(mailTestMessage()) }
+        }
+
+        @Test func reportsConnectionFailures() async throws {
+            let port = try await MailTestScriptedServer.unusedPort()
+            let mailer = try SMTPMailer(url: "smtp://127.0.0.1:\(port)", from: mailTestSender,
+                                        eventLoopGroup: MultiThreadedEventLoopGroup.singleton, timeout: .seconds(5))
+            let error = try await #require(throws: SMTPError.self) { try await mailer.send(mailTestMessage()) }
+            guard case .connectionFailed(let host, let failedPort, _) = error else {
+                Issue.record("expected connectionFailed, got \(error)")
+                return
+            }
+            #expect(host == "127.0.0.1" && failedPort == port)
+        }
     }
 }
 
 // MARK: - SMTP client against the aiosmtpd sink
 
-@Suite(.serialized, .enabled(if: ProcessInfo.processInfo.environment["GATEHOUSE_TEST_SMTP_SINK"] == "1"))
-struct SMTPSinkLiveTests {
-    @Test func deliversInPlaintext() async throws {
-        let sink = try SMTPSink(arguments: [])
-        defer { sink.stop() }
-        let mailer = try SMTPMailer(url: "smtp://127.0.0.1:\(sink.port)", from: sender,
-                                    eventLoopGroup: MultiThreadedEventLoopGroup.singleton, timeout: .seconds(10))
-        try await mailer.send(sampleMessage())
-        let received = try sink.onlyMessage()
-        #expect(received.envelope.rcptTos == ["alice@example.test"])
-        #expect(received.envelope.mailFrom == "no-reply@localhost")
-        #expect(!received.envelope.tls)
-        try expectDelivered(received.raw)
-    }
-
-    @Test func deliversOverStartTLSWithAuthPlain() async throws {
-        let tls = try SelfSignedCertificate()
-        let sink = try SMTPSink(arguments: tls.sinkArguments + ["--auth", "mailer@example.test:p@ss:w%rd"])
-        defer { sink.stop() }
-        let mailer = try SMTPMailer(url: "smtp://mailer%40example.test:p%40ss%3Aw%25rd@127.0.0.1:\(sink.port)", from: sender,
-                                    eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
-                                    tlsConfiguration: tls.clientConfiguration, timeout: .seconds(10))
-        try await mailer.send(sampleMessage(subject: "Réinitialiser le mot de passe"))
-        let received = try sink.onlyMessage()
-        #expect(received.envelope.tls)
-        #expect(received.envelope.authUser == "mailer@example.test")
-        try expectDelivered(received.raw, subject: "Réinitialiser le mot de passe")
-    }
-
-    @Test func deliversOverImplicitTLSWithAuthLogin() async throws {
-        let tls = try SelfSignedCertificate()
-        let sink = try SMTPSink(arguments: tls.sinkArguments + ["--implicit-tls", "--auth", "mailer:pw", "--auth-mechanisms", "LOGIN"])
-        defer { sink.stop() }
-        let mailer = try SMTPMailer(url: "smtps://mailer:pw@127.0.0.1:\(sink.port)", from: sender,
-                                    eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
-                                    tlsConfiguration: tls.clientConfiguration, timeout: .seconds(10))
-        try await mailer.send(sampleMessage())
-        let received = try sink.onlyMessage()
-        #expect(received.envelope.tls)
-        #expect(received.envelope.authUser == "mailer")
-        try expectDelivered(received.raw)
-    }
-
-    @Test func authenticatesInPlaintextOnLoopbackOnly() async throws {
-        let sink = try SMTPSink(arguments: ["--auth", "mailer:pw"])
-        defer { sink.stop() }
-        let mailer = try SMTPMailer(url: "smtp://mailer:pw@127.0.0.1:\(sink.port)", from: sender,
-                                    eventLoopGroup: MultiThreadedEventLoopGroup.singleton, timeout: .seconds(10))
-        try await mailer.send(sampleMessage())
-        #expect(try sink.onlyMessage().envelope.authUser == "mailer")
-    }
-
-    @Test func rejectsWrongPassword() async throws {
-        let tls = try SelfSignedCertificate()
-        let sink = try SMTPSink(arguments: tls.sinkArguments + ["--auth", "mailer:right"])
-        defer { sink.stop() }
-        let mailer = try SMTPMailer(url: "smtp://mailer:wrong@127.0.0.1:\(sink.port)", from: sender,
-                                    eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
-                                    tlsConfiguration: tls.clientConfiguration, timeout: .seconds(10))
-        await #expect(throws: SMTPError.unexpectedReply(step: .auth, code: 535, text: nil)) { try await mailer.send(sampleMessage()) }
-        #expect(try sink.messageFiles().isEmpty)
-    }
-
-    @Test func refusesAnUntrustedCertificate() async throws {
-        let tls = try SelfSignedCertificate()
-        let sink = try SMTPSink(arguments: tls.sinkArguments)
-        defer { sink.stop() }
-        // Default configuration: system trust roots, which do not include the test certificate.
-        let mailer = try SMTPMailer(url: "smtp://127.0.0.1:\(sink.port)", from: sender,
-                                    eventLoopGroup: MultiThreadedEventLoopGroup.singleton, timeout: .seconds(10))
-        let error = try await #require(throws: SMTPError.self) { try await mailer.send(sampleMessage()) }
-        guard case .tlsFailed = error else {
-            Issue.record("expected tlsFailed, got \(error)")
-            return
+extension SMTPMailerTests {
+    @Suite(.serialized, .enabled(if: ProcessInfo.processInfo.environment["GATEHOUSE_TEST_SMTP_SINK"] == "1"))
+    struct SMTPSinkLiveTests {
+        @Test func deliversInPlaintext() async throws {
+            let sink = try MailTestSMTPSink(arguments: [])
+            defer { sink.stop() }
+            let mailer = try SMTPMailer(url: "smtp://127.0.0.1:\(sink.port)", from: mailTestSender,
+                                        eventLoopGroup: MultiThreadedEventLoopGroup.singleton, timeout: .seconds(10))
+            try await mailer.send(mailTestMessage())
+            let received = try sink.onlyMessage()
+            #expect(received.envelope.rcptTos == ["alice@example.test"])
+            #expect(received.envelope.mailFrom == "no-reply@localhost")
+            #expect(!received.envelope.tls)
+            try expectDelivered(received.raw)
         }
-        #expect(try sink.messageFiles().isEmpty)
-    }
 
-    private func expectDelivered(_ raw: String, subject: String = "Verify your email") throws {
-        let mail = try ParsedMail(raw)
-        #expect(try decodeEncodedWords(mail.header("Subject") ?? "") == subject)
-        #expect(try mail.parts[0].decodedBody().contains(longLink))
-        #expect(try mail.parts[0].decodedBody().contains("\r\n.\r\n..leading dots survive\r\n"))
-        #expect(try mail.parts[1].decodedBody().contains(longLink))
+        @Test func deliversOverStartTLSWithAuthPlain() async throws {
+            let tls = try MailTestCertificate()
+            let sink = try MailTestSMTPSink(arguments: tls.sinkArguments + ["--auth", "mailer@example.test:p@ss:w%rd"])
+            defer { sink.stop() }
+            let mailer = try SMTPMailer(url: "smtp://mailer%40example.test:p%40ss%3Aw%25rd@127.0.0.1:\(sink.port)", from: mailTestSender,
+                                        eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
+                                        tlsConfiguration: tls.clientConfiguration, timeout: .seconds(10))
+            try await mailer.send(mailTestMessage(subject: "Réinitialiser le mot de passe"))
+            let received = try sink.onlyMessage()
+            #expect(received.envelope.tls)
+            #expect(received.envelope.authUser == "mailer@example.test")
+            try expectDelivered(received.raw, subject: "Réinitialiser le mot de passe")
+        }
+
+        @Test func deliversOverImplicitTLSWithAuthLogin() async throws {
+            let tls = try MailTestCertificate()
+            let sink = try MailTestSMTPSink(arguments: tls.sinkArguments + ["--implicit-tls", "--auth", "mailer:pw", "--auth-mechanisms", "LOGIN"])
+            defer { sink.stop() }
+            let mailer = try SMTPMailer(url: "smtps://mailer:pw@127.0.0.1:\(sink.port)", from: mailTestSender,
+                                        eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
+                                        tlsConfiguration: tls.clientConfiguration, timeout: .seconds(10))
+            try await mailer.send(mailTestMessage())
+            let received = try sink.onlyMessage()
+            #expect(received.envelope.tls)
+            #expect(received.envelope.authUser == "mailer")
+            try expectDelivered(received.raw)
+        }
+
+        @Test func authenticatesInPlaintextOnLoopbackOnly() async throws {
+            let sink = try MailTestSMTPSink(arguments: ["--auth", "mailer:pw"])
+            defer { sink.stop() }
+            let mailer = try SMTPMailer(url: "smtp://mailer:pw@127.0.0.1:\(sink.port)", from: mailTestSender,
+                                        eventLoopGroup: MultiThreadedEventLoopGroup.singleton, timeout: .seconds(10))
+            try await mailer.send(mailTestMessage())
+            #expect(try sink.onlyMessage().envelope.authUser == "mailer")
+        }
+
+        @Test func rejectsWrongPassword() async throws {
+            let tls = try MailTestCertificate()
+            let sink = try MailTestSMTPSink(arguments: tls.sinkArguments + ["--auth", "mailer:right"])
+            defer { sink.stop() }
+            let mailer = try SMTPMailer(url: "smtp://mailer:wrong@127.0.0.1:\(sink.port)", from: mailTestSender,
+                                        eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
+                                        tlsConfiguration: tls.clientConfiguration, timeout: .seconds(10))
+            await #expect(throws: SMTPError.unexpectedReply(step: .auth, code: 535, text: nil)) { try await mailer.send(mailTestMessage()) }
+            #expect(try sink.messageFiles().isEmpty)
+        }
+
+        @Test func refusesAnUntrustedCertificate() async throws {
+            let tls = try MailTestCertificate()
+            let sink = try MailTestSMTPSink(arguments: tls.sinkArguments)
+            defer { sink.stop() }
+            // Default configuration: system trust roots, which do not include the test certificate.
+            let mailer = try SMTPMailer(url: "smtp://127.0.0.1:\(sink.port)", from: mailTestSender,
+                                        eventLoopGroup: MultiThreadedEventLoopGroup.singleton, timeout: .seconds(10))
+            let error = try await #require(throws: SMTPError.self) { try await mailer.send(mailTestMessage()) }
+            guard case .tlsFailed = error else {
+                Issue.record("expected tlsFailed, got \(error)")
+                return
+            }
+            #expect(try sink.messageFiles().isEmpty)
+        }
+
+        private func expectDelivered(_ raw: String, subject: String = "Verify your email") throws {
+            let mail = try MailTestParsedMail(raw)
+            #expect(try mailTestDecodeEncodedWords(mail.header("Subject") ?? "") == subject)
+            #expect(try mail.parts[0].decodedBody().contains(mailTestLink))
+            #expect(try mail.parts[0].decodedBody().contains("\r\n.\r\n..leading dots survive\r\n"))
+            #expect(try mail.parts[1].decodedBody().contains(mailTestLink))
+        }
     }
 }
 
 // MARK: - Helpers: parsing what was sent
 
 /// Minimal reader for the messages `MIMEDocument` produces: headers, and parts when multipart.
-private struct ParsedMail {
+private struct MailTestParsedMail {
     struct Part {
         var headers: [(String, String)]
         var body: String
@@ -573,7 +611,7 @@ private struct ParsedMail {
 }
 
 /// Decodes an unfolded header made of `=?UTF-8?B?…?=` words (or plain text, returned as is).
-private func decodeEncodedWords(_ value: String) throws -> String {
+private func mailTestDecodeEncodedWords(_ value: String) throws -> String {
     guard value.hasPrefix("=?") else { return value }
     var bytes: [UInt8] = []
     for word in value.split(separator: " ") {
@@ -587,17 +625,15 @@ private func decodeEncodedWords(_ value: String) throws -> String {
 // MARK: - Helpers: recording
 
 /// Collects values from event-loop and logging threads for assertions.
-/// `@unchecked Sendable` is sound: `values` is only read or written while `lock` is held.
-private final class Recorder<Value: Sendable>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var values: [Value] = []
-    func append(_ value: Value) { lock.withLock { values.append(value) } }
-    var all: [Value] { lock.withLock { values } }
+private final class MailTestRecorder<Value: Sendable>: Sendable {
+    private let values = Mutex<[Value]>([])
+    func append(_ value: Value) { values.withLock { $0.append(value) } }
+    var all: [Value] { values.withLock { $0 } }
 }
 
 /// Records `"<level> <message>"` lines.
-private struct RecordingLogHandler: LogHandler {
-    let lines: Recorder<String>
+private struct MailTestLogHandler: LogHandler {
+    let lines: MailTestRecorder<String>
     var metadata: Logger.Metadata = [:]
     var metadataProvider: Logger.MetadataProvider?
     var logLevel: Logger.Level = .trace
@@ -616,21 +652,21 @@ private struct RecordingLogHandler: LogHandler {
 
 /// A one-connection-at-a-time SMTP server on 127.0.0.1 whose replies come from `script`.
 /// DATA is handled here: the raw dot-stuffed lines are recorded and answered with 250.
-private struct ScriptedSMTPServer: Sendable {
+private struct MailTestScriptedServer: Sendable {
     /// Reply that makes the server close the connection instead of answering.
     static let hangUp = "<hang up>"
 
     let channel: any Channel
-    let commands: Recorder<String>
-    let messages: Recorder<String>
+    let commands: MailTestRecorder<String>
+    let messages: MailTestRecorder<String>
     var port: Int { channel.localAddress?.port ?? 0 }
 
     static func start(
         greeting: String? = "220 scripted.test ESMTP",
         script: @escaping @Sendable (String) -> String?
-    ) async throws -> ScriptedSMTPServer {
-        let commands = Recorder<String>()
-        let messages = Recorder<String>()
+    ) async throws -> MailTestScriptedServer {
+        let commands = MailTestRecorder<String>()
+        let messages = MailTestRecorder<String>()
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { child in
@@ -640,7 +676,7 @@ private struct ScriptedSMTPServer: Sendable {
                 }
             }
             .bind(host: "127.0.0.1", port: 0).get()
-        return ScriptedSMTPServer(channel: channel, commands: commands, messages: messages)
+        return MailTestScriptedServer(channel: channel, commands: commands, messages: messages)
     }
 
     /// A port that was free a moment ago, for connection-refused tests.
@@ -659,12 +695,12 @@ private struct ScriptedSMTPServer: Sendable {
 
         let greeting: String?
         let script: @Sendable (String) -> String?
-        let commands: Recorder<String>
-        let messages: Recorder<String>
+        let commands: MailTestRecorder<String>
+        let messages: MailTestRecorder<String>
         var buffer = ByteBuffer()
         var message: String?
 
-        init(greeting: String?, script: @escaping @Sendable (String) -> String?, commands: Recorder<String>, messages: Recorder<String>) {
+        init(greeting: String?, script: @escaping @Sendable (String) -> String?, commands: MailTestRecorder<String>, messages: MailTestRecorder<String>) {
             (self.greeting, self.script, self.commands, self.messages) = (greeting, script, commands, messages)
         }
 
@@ -700,7 +736,7 @@ private struct ScriptedSMTPServer: Sendable {
                 message = "\r\n"  // Leading CRLF lets tests match whole lines, including the first.
                 reply("354 go ahead", context: context)
             } else if let answer = script(line) {
-                if answer == ScriptedSMTPServer.hangUp {
+                if answer == MailTestScriptedServer.hangUp {
                     context.close(promise: nil)
                 } else {
                     reply(answer, context: context)
@@ -717,10 +753,10 @@ private struct ScriptedSMTPServer: Sendable {
 // MARK: - Helpers: the aiosmtpd sink process
 
 /// The package root, found from this file's location (Tests/AuthServerTests/<file>).
-private let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+private let mailTestPackageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
 /// Runs scripts/smtp_sink.py on an OS-chosen port with its own mail directory.
-private final class SMTPSink {
+private final class MailTestSMTPSink {
     struct Envelope: Decodable {
         var mailFrom: String
         var rcptTos: [String]
@@ -737,11 +773,17 @@ private final class SMTPSink {
 
     init(arguments: [String]) throws {
         maildir = FileManager.default.temporaryDirectory.appendingPathComponent("smtp-sink-\(UUID().uuidString)")
-        let script = packageRoot.appendingPathComponent("scripts/smtp_sink.py").path
+        let script = mailTestPackageRoot.appendingPathComponent("scripts/smtp_sink.py").path
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", script, "--port", "0", "--maildir", maildir.path] + arguments
         let stdout = Pipe()
         process.standardOutput = stdout
+        // A file, not a pipe: nobody drains stderr while tests run, and a full pipe would block
+        // the sink. Kept beside the mail directory so a startup failure can quote it.
+        let logURL = maildir.appendingPathExtension("log")
+        _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
+        process.standardError = try FileHandle(forWritingTo: logURL)
+        defer { try? FileManager.default.removeItem(at: logURL) }
         try process.run()
         // Blocking reads are fine here: the sink prints two short lines within a second or exits.
         var output = ""
@@ -755,7 +797,8 @@ private final class SMTPSink {
               let port = Int(portLine.dropFirst("PORT ".count))
         else {
             stop()
-            throw SinkError(message: "smtp_sink.py did not start (is aiosmtpd installed?); output: \(output)")
+            let log = (try? String(contentsOf: logURL, encoding: .utf8)) ?? ""
+            throw SinkError(message: "smtp_sink.py did not start (is aiosmtpd installed?): \(output)\(log)")
         }
         self.port = port
     }
@@ -763,6 +806,10 @@ private final class SMTPSink {
     func stop() {
         if process.isRunning {
             process.terminate()
+            // Never hang the suite on a sink that ignores SIGTERM.
+            let deadline = Date().addingTimeInterval(5)
+            while process.isRunning && Date() < deadline { usleep(20_000) }
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
             process.waitUntilExit()
         }
         try? FileManager.default.removeItem(at: maildir)
@@ -787,7 +834,7 @@ private final class SMTPSink {
 }
 
 /// A throwaway self-signed certificate for 127.0.0.1 and localhost, made with the openssl CLI.
-private struct SelfSignedCertificate {
+private struct MailTestCertificate {
     let certificatePath: String
     let keyPath: String
 

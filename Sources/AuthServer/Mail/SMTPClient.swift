@@ -55,13 +55,14 @@ struct SMTPClient: Sendable {
     var peerIsLoopback: Bool { SMTPEndpoint.isLoopback(ipAddress: channel.remoteAddress?.ipAddress) }
 
     /// Sends one command line (CRLF appended) and waits for its reply.
+    /// `timeout` overrides the client's limit for this one reply.
     @discardableResult
-    func command(_ line: String, step: SMTPStep, isStartTLS: Bool = false) async throws -> SMTPReply {
-        try await send(ByteBuffer(string: line + "\r\n"), step: step, isStartTLS: isStartTLS)
+    func command(_ line: String, step: SMTPStep, isStartTLS: Bool = false, timeout: TimeAmount? = nil) async throws -> SMTPReply {
+        try await send(ByteBuffer(string: line + "\r\n"), step: step, isStartTLS: isStartTLS, timeout: timeout)
     }
 
     /// Sends raw bytes (a command or the dot-stuffed message) and waits for the reply.
-    func send(_ payload: ByteBuffer, step: SMTPStep, isStartTLS: Bool = false) async throws -> SMTPReply {
+    func send(_ payload: ByteBuffer, step: SMTPStep, isStartTLS: Bool = false, timeout: TimeAmount? = nil) async throws -> SMTPReply {
         let reply = channel.eventLoop.makePromise(of: SMTPReply.self)
         let request = SMTPRequest(step: step, payload: payload, reply: reply, isStartTLS: isStartTLS)
         channel.writeAndFlush(request).whenFailure { error in
@@ -69,7 +70,7 @@ struct SMTPClient: Sendable {
             // channel already torn down, where the write never reaches it.
             reply.fail((error as? SMTPError) ?? .transport(step: step, reason: "\(error)"))
         }
-        return try await self.waitForReply(reply, step: step)
+        return try await self.waitForReply(reply, step: step, timeout: timeout)
     }
 
     /// Inserts TLS at the head of the pipeline after a successful `STARTTLS` reply; the
@@ -91,41 +92,11 @@ struct SMTPClient: Sendable {
         channel.close(promise: nil)
     }
 
-    private func waitForReply(_ reply: EventLoopPromise<SMTPReply>, step: SMTPStep) async throws -> SMTPReply {
-        let timer = channel.eventLoop.scheduleTask(in: timeout) {
+    private func waitForReply(_ reply: EventLoopPromise<SMTPReply>, step: SMTPStep, timeout: TimeAmount? = nil) async throws -> SMTPReply {
+        let timer = channel.eventLoop.scheduleTask(in: timeout ?? self.timeout) {
             reply.fail(SMTPError.timedOut(step))
         }
         defer { timer.cancel() }
         return try await reply.futureResult.get()
-    }
-}
-
-extension SMTPReply {
-    /// Throws `unexpectedReply` unless the code is `expected`; auth steps omit the server text.
-    func expect(_ expected: Int..., at step: SMTPStep) throws {
-        guard !expected.contains(code) else { return }
-        throw SMTPError.unexpectedReply(step: step, code: code, text: step == .auth ? nil : sanitizedText)
-    }
-}
-
-/// SMTP `DATA` transparency (RFC 5321 §4.5.2).
-enum DotStuffing {
-    /// Normalises line endings to CRLF, doubles a leading `.` on every line, and appends the
-    /// `.` terminator line, so no content line can end the transaction early.
-    static func encode(_ message: String) -> ByteBuffer {
-        var lines = message.replacingOccurrences(of: "\r\n", with: "\n")
-            .replacingOccurrences(of: "\r", with: "\n")
-            .split(separator: "\n", omittingEmptySubsequences: false)
-        // A trailing line break yields an empty last element; the terminator supplies that CRLF.
-        if lines.last?.isEmpty == true { lines.removeLast() }
-        var buffer = ByteBuffer()
-        buffer.reserveCapacity(message.utf8.count + lines.count + 8)
-        for line in lines {
-            if line.hasPrefix(".") { buffer.writeString(".") }
-            buffer.writeString(String(line))
-            buffer.writeString("\r\n")
-        }
-        buffer.writeString(".\r\n")
-        return buffer
     }
 }

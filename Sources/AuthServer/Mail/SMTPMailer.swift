@@ -57,8 +57,9 @@ public struct SMTPMailer: Mailer {
             client.close()
             throw error
         }
-        // The message is accepted at this point; a failed QUIT must not trigger a resend.
-        _ = try? await client.command("QUIT", step: .quit)
+        // The message is accepted at this point: a failed QUIT must not trigger a resend, and a
+        // server slow to say goodbye should not hold the outbox worker for a full timeout.
+        _ = try? await client.command("QUIT", step: .quit, timeout: min(timeout, .seconds(5)))
         client.close()
         logger.debug("SMTP accepted message", metadata: [
             "message-id": "\(document.messageID)",
@@ -70,16 +71,21 @@ public struct SMTPMailer: Mailer {
     /// Runs the conversation up to the accepted message; returns whether it was encrypted.
     private func deliver(_ document: MIMEDocument, over client: SMTPClient) async throws -> Bool {
         // RFC 5321 wants our own domain here; the sender's domain is the closest we know.
-        let ehloLine = "EHLO \(document.sender.domain)"
-        var extensions = try await ehlo(ehloLine, client)
+        let domain = document.sender.domain
+        var extensions = try await ehlo(domain, client)
         var encrypted = endpoint.security == .implicitTLS
 
+        if !encrypted && extensions["STARTTLS"] == nil && !client.peerIsLoopback {
+            logger.warning("SMTP server does not offer STARTTLS; sending without encryption", metadata: [
+                "server": "\(endpoint.host):\(endpoint.port)",
+            ])
+        }
         if !encrypted && extensions["STARTTLS"] != nil {
             try await client.command("STARTTLS", step: .startTLS, isStartTLS: true).expect(220, at: .startTLS)
             try await client.startTLS(sslContext: sslContext, serverName: endpoint.hostIsIPLiteral ? nil : endpoint.host)
             encrypted = true
             // RFC 3207 §4.2: discard what was learnt in plaintext; a MITM could have edited it.
-            extensions = try await ehlo(ehloLine, client)
+            extensions = try await ehlo(domain, client)
         }
 
         if let credentials = endpoint.credentials {
@@ -94,8 +100,13 @@ public struct SMTPMailer: Mailer {
         return encrypted
     }
 
-    private func ehlo(_ line: String, _ client: SMTPClient) async throws -> [String: [String]] {
-        let reply = try await client.command(line, step: .ehlo)
+    private func ehlo(_ domain: String, _ client: SMTPClient) async throws -> [String: [String]] {
+        let reply = try await client.command("EHLO \(domain)", step: .ehlo)
+        // 500/502: a pre-ESMTP server; HELO works but offers no extensions (so no TLS or AUTH).
+        if reply.code == 500 || reply.code == 502 {
+            try await client.command("HELO \(domain)", step: .ehlo).expect(250, at: .ehlo)
+            return [:]
+        }
         try reply.expect(250, at: .ehlo)
         return reply.ehloExtensions
     }

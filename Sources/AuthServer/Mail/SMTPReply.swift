@@ -26,6 +26,14 @@ struct SMTPReply: Sendable, Equatable {
     }
 }
 
+extension SMTPReply {
+    /// Throws `unexpectedReply` unless the code is `expected`; auth steps omit the server text.
+    func expect(_ expected: Int..., at step: SMTPStep) throws {
+        guard !expected.contains(code) else { return }
+        throw SMTPError.unexpectedReply(step: step, code: code, text: step == .auth ? nil : sanitizedText)
+    }
+}
+
 /// Assembles reply lines into replies, enforcing RFC 5321 §4.2 framing.
 struct SMTPReplyParser {
     /// RFC 5321 allows 512 octets per reply line; leave slack for sloppy servers.

@@ -38,7 +38,8 @@ struct RegistrationController: Sendable {
     func confirm(_ req: Request) async throws -> Response {
         let token = (try? req.query.get(String.self, at: "token")) ?? ""
         let status = try await registration.confirm(token)
-        let response = req.redirect(to: "\(services.configuration.spaURL)/confirm-account?status=\(status.rawValue)")
+        let response = Response(status: .found)
+        response.headers.replaceOrAdd(name: .location, value: "\(services.configuration.spaURL)/confirm-account?status=\(status.rawValue)")
         response.headers.replaceOrAdd(name: .cacheControl, value: "no-store")
         response.headers.replaceOrAdd(name: "Referrer-Policy", value: "no-referrer")
         return response
