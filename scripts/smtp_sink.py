@@ -147,6 +147,9 @@ async def serve(args):
 
 def main(argv):
     args = parse_args(argv)
+    # Launchers such as Foundation's Process (from a Swift test) can hand down a signal mask
+    # with SIGTERM blocked, which would make the sink unkillable except by SIGKILL.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
     # aiosmtpd warns when AUTH is allowed without TLS; that is intended for loopback tests.
     warnings.simplefilter("ignore")
     asyncio.run(serve(args))
