@@ -11,17 +11,25 @@ import Vapor
 /// ```
 public struct AccessTokenMiddleware: AsyncMiddleware {
     public let verifier: TokenVerifier
+    public let cache: VerifiedTokenCache?
 
-    public init(verifier: TokenVerifier) {
+    /// - Parameter cache: remembers verified tokens until their `exp`; nil verifies every request.
+    public init(verifier: TokenVerifier, cache: VerifiedTokenCache? = nil) {
         self.verifier = verifier
+        self.cache = cache
     }
 
     public func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
         guard let token = request.cookies[CookiePolicy.accessTokenName]?.string, !token.isEmpty else {
             throw Problem.unauthenticated
         }
+        if let claims = cache?.claims(for: token) {
+            request.authenticate(Principal(claims))
+            return try await next.respond(to: request)
+        }
         do {
             let claims = try await verifier.verify(token, as: AccessTokenClaims.self)
+            cache?.remember(token, claims: claims)
             request.authenticate(Principal(claims))
         } catch .expired {
             throw Problem.tokenExpired

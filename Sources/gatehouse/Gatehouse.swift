@@ -1,5 +1,7 @@
 import ArgumentParser
 import AuthServer
+import ResourceServer
+import ServerSupport
 import Foundation
 import GatehouseCore
 import Logging
@@ -10,8 +12,8 @@ struct Gatehouse: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gatehouse",
         abstract: "Self-hosted authentication: Auth Server, Resource Server and SPA.",
-        version: GatehouseVersion.current,
-        subcommands: [Auth.self, Dev.self, Keys.self])
+        version: Actuator.version,
+        subcommands: [Auth.self, Resource.self, Dev.self, Keys.self])
 }
 
 /// Flags shared by every server role; each overrides its environment variable.
@@ -83,6 +85,20 @@ struct Auth: AsyncParsableCommand {
     }
 }
 
+struct Resource: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the Resource Server (default 127.0.0.1:8080).")
+
+    @ArgumentParser.OptionGroup var options: CommonOptions
+    @ArgumentParser.Option(help: "Port (env GATEHOUSE_RESOURCE_PORT).") var port: Int?
+
+    func run() async throws {
+        options.bootstrapLogging()
+        let config = try options.configuration(extra: ["GATEHOUSE_RESOURCE_PORT": port.map(String.init)])
+        let app = try await makeResourceServer(ResourceServerSettings(configuration: config, environment: Runner.environment()))
+        try await Runner.run([app])
+    }
+}
+
 struct Dev: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run every role in one process on embedded defaults (SQLite, mail to the outbox folder).")
@@ -93,12 +109,14 @@ struct Dev: AsyncParsableCommand {
         options.bootstrapLogging()
         let config = try options.configuration()
         let auth = try await makeAuthServer(AuthServerSettings(configuration: config, environment: Runner.environment()))
+        let resource = try await makeResourceServer(ResourceServerSettings(configuration: config, environment: Runner.environment()))
         print("""
             Gatehouse is running:
-              Auth Server  \(config.authURL)   (JWKS: \(config.authURL)/.well-known/jwks.json)
-              Mail         \(config.smtpURL == nil ? "written to \(config.outboxDirectory) (links are logged)" : "sent through SMTP")
+              Auth Server      \(config.authURL)   (JWKS: \(config.authURL)/.well-known/jwks.json)
+              Resource Server  \(config.resourceURL)
+              Mail             \(config.smtpURL == nil ? "written to \(config.outboxDirectory) (links are logged)" : "sent through SMTP")
             """)
-        try await Runner.run([auth])
+        try await Runner.run([auth, resource])
     }
 }
 

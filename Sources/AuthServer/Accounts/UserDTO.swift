@@ -19,8 +19,3 @@ struct UserDTO: Content {
         roles = user.roleList
     }
 }
-
-/// ISO-8601 UTC with seconds, as `accessTokenExpiresAt` is written.
-func iso8601(_ date: Date) -> String {
-    date.formatted(.iso8601)
-}

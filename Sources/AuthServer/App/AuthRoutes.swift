@@ -1,6 +1,7 @@
 import Foundation
 import GatehouseCore
 import GatehouseGuard
+import ServerSupport
 import Vapor
 
 /// Every Auth Server route, with the one CSRF policy and one access-token check each group needs.
@@ -43,8 +44,7 @@ struct AuthRoutes: Sendable {
 
         app.get(".well-known", "jwks.json", use: discovery.jwks)
         app.get(".well-known", "openid-configuration", use: discovery.openIDConfiguration)
-        app.get("actuator", "health", use: discovery.health)
-        app.get("actuator", "info", use: discovery.info)
+        Actuator(database: services.database, role: "auth").register(on: app)
     }
 
     /// The Auth Server's CSRF middleware: the caller's session is the one its refresh cookie names,

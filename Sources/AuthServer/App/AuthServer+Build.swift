@@ -1,9 +1,8 @@
 import Fluent
-import FluentPostgresDriver
-import FluentSQLiteDriver
 import Foundation
 import GatehouseCore
 import GatehouseGuard
+import ServerSupport
 import Vapor
 
 /// Builds a ready Auth Server: database migrated, keys loaded (or generated), routes and background
@@ -25,7 +24,7 @@ private func configure(_ app: Application, _ settings: AuthServerSettings) async
     app.http.server.configuration.port = config.authPort
     app.routes.defaultMaxBodySize = "16kb"
 
-    try useDatabase(config.databaseURL, on: app)
+    try app.useDatabase(config.databaseURL)
     app.migrations.add(Migrations.all)
     try await app.autoMigrate()
 
@@ -60,39 +59,5 @@ private func configure(_ app: Application, _ settings: AuthServerSettings) async
         app.lifecycle.use(BackgroundJobs(
             outbox: OutboxWorker(database: app.db, mailer: mailer, clock: settings.clock, logger: app.logger),
             housekeeping: Housekeeping(database: app.db, clock: settings.clock, logger: app.logger)))
-    }
-}
-
-/// Points Fluent at SQLite (creating the folder, WAL journal) or PostgreSQL.
-func useDatabase(_ location: DatabaseLocation, on app: Application) throws {
-    switch location {
-    case .sqlite(let path):
-        let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        app.databases.use(.sqlite(.file(path), sqlLogLevel: nil), as: .sqlite)
-    case .postgres(let url):
-        app.databases.use(try .postgres(url: url, maxConnectionsPerEventLoop: 4, sqlLogLevel: .trace), as: .psql)
-    }
-}
-
-extension CORSMiddleware.Configuration {
-    /// CORS for the SPA's origin only, with credentials and the CSRF header.
-    static func gatehouse(allowing origin: String) -> Self {
-        .init(
-            allowedOrigin: .any([origin]),
-            allowedMethods: [.GET, .POST, .PATCH, .DELETE, .OPTIONS],
-            allowedHeaders: [.accept, .contentType, .init(CSRFCheck.headerName)],
-            allowCredentials: true, cacheExpiration: 600)
-    }
-}
-
-/// Headers every Auth Server answer carries.
-struct SecurityHeadersMiddleware: AsyncMiddleware {
-    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
-        let response = try await next.respond(to: request)
-        response.headers.replaceOrAdd(name: "X-Content-Type-Options", value: "nosniff")
-        response.headers.replaceOrAdd(name: "X-Frame-Options", value: "DENY")
-        response.headers.replaceOrAdd(name: "Referrer-Policy", value: "no-referrer")
-        return response
     }
 }

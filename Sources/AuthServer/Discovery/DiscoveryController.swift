@@ -2,9 +2,10 @@ import Fluent
 import Foundation
 import GatehouseCore
 import SQLKit
+import ServerSupport
 import Vapor
 
-/// Public metadata: the JWKS, issuer metadata, health and info.
+/// Public metadata: the JWKS and issuer metadata.
 struct DiscoveryController: Sendable {
     let services: AuthServices
 
@@ -12,18 +13,6 @@ struct DiscoveryController: Sendable {
         var issuer: String
         var jwks_uri: String
         var id_token_signing_alg_values_supported: [String]
-    }
-
-    struct Health: Content {
-        var status: String
-        var components: [String: String]
-    }
-
-    struct Info: Content {
-        var status = "UP"
-        var app: String
-        var version: String
-        var role: String
     }
 
     func jwks(_ req: Request) async throws -> Response {
@@ -39,22 +28,4 @@ struct DiscoveryController: Sendable {
             issuer: issuer, jwks_uri: "\(issuer)/.well-known/jwks.json",
             id_token_signing_alg_values_supported: SigningAlgorithm.allCases.map(\.rawValue)))
     }
-
-    func health(_ req: Request) async throws -> Response {
-        do {
-            _ = try await services.database.sql.raw("SELECT 1 AS ok").all()
-            return try jsonResponse(Health(status: "UP", components: ["db": "UP"]))
-        } catch {
-            return try jsonResponse(Health(status: "DOWN", components: ["db": "DOWN"]), status: .serviceUnavailable)
-        }
-    }
-
-    func info(_ req: Request) async throws -> Response {
-        try jsonResponse(Info(app: "gatehouse", version: GatehouseVersion.current, role: "auth"))
-    }
-}
-
-/// The released version, shown by `/actuator/info` and `gatehouse --version`.
-public enum GatehouseVersion {
-    public static let current = "0.1.0"
 }

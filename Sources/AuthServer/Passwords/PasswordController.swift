@@ -2,6 +2,7 @@ import Fluent
 import Foundation
 import GatehouseCore
 import GatehouseGuard
+import ServerSupport
 import Vapor
 
 /// Forgot, reset and change password.

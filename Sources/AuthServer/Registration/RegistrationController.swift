@@ -1,6 +1,7 @@
 import Foundation
 import GatehouseCore
 import GatehouseGuard
+import ServerSupport
 import Vapor
 
 /// `POST /auth/register`, `GET /auth/confirm-account`, `POST /auth/resend-verification`.

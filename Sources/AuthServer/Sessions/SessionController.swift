@@ -2,6 +2,7 @@ import Fluent
 import Foundation
 import GatehouseCore
 import GatehouseGuard
+import ServerSupport
 import Vapor
 
 /// Login, refresh, logout and the session bootstrap of a reloaded SPA.

@@ -2,6 +2,7 @@ import Fluent
 import Foundation
 import GatehouseCore
 import GatehouseGuard
+import ServerSupport
 import Vapor
 
 /// The caller's own sessions: list, end one, end all others. Behind the access-token middleware.

@@ -1,0 +1,75 @@
+import Fluent
+import Foundation
+import GatehouseCore
+import GatehouseGuard
+import ServerSupport
+import Vapor
+
+/// What `makeResourceServer` needs beyond the configuration.
+public struct ResourceServerSettings: Sendable {
+    public var configuration: Configuration
+    public var environment: Environment
+    public var clock: any WallClock
+    /// Where verification keys come from; nil fetches the Auth Server's JWKS (`{AUTH}/.well-known/jwks.json`).
+    public var keys: (any VerificationKeyProvider)?
+    /// Remember verified access tokens until their `exp` (on by default; tests of expiry may turn it off).
+    public var cacheVerifiedTokens: Bool
+
+    public init(
+        configuration: Configuration, environment: Environment = .production, clock: any WallClock = SystemClock(),
+        keys: (any VerificationKeyProvider)? = nil, cacheVerifiedTokens: Bool = true
+    ) {
+        self.configuration = configuration
+        self.environment = environment
+        self.clock = clock
+        self.keys = keys
+        self.cacheVerifiedTokens = cacheVerifiedTokens
+    }
+}
+
+/// Builds the example Resource Server: a business API that trusts Gatehouse through GatehouseGuard
+/// alone, exactly as a third-party Vapor app would. It never reads the Auth Server's tables.
+public func makeResourceServer(_ settings: ResourceServerSettings) async throws -> Application {
+    let app = try await Application.make(settings.environment)
+    do {
+        try await configure(app, settings)
+        return app
+    } catch {
+        try? await app.asyncShutdown()
+        throw error
+    }
+}
+
+private func configure(_ app: Application, _ settings: ResourceServerSettings) async throws {
+    let config = settings.configuration
+    app.http.server.configuration.hostname = config.bindHost
+    app.http.server.configuration.port = config.resourcePort
+    app.routes.defaultMaxBodySize = "16kb"
+
+    try app.useDatabase(config.resourceDatabaseURL)
+    app.migrations.add(ResourceMigrations.all)
+    try await app.autoMigrate()
+
+    let keys = settings.keys ?? RemoteJWKS(
+        url: "\(config.authURL)/.well-known/jwks.json", client: app.http.client.shared, clock: settings.clock, logger: app.logger)
+    let verifier = TokenVerifier(
+        keys: keys, issuer: config.authURL, audience: config.resourceURL, leeway: config.clockLeeway, clock: settings.clock)
+    let cache = settings.cacheVerifiedTokens ? VerifiedTokenCache(capacity: 10_000, clock: settings.clock) : nil
+
+    app.middleware = .init()
+    app.middleware.use(CORSMiddleware(configuration: .gatehouse(allowing: config.spaURL)))
+    app.middleware.use(SecurityHeadersMiddleware())
+
+    let api = app.grouped("api").grouped(
+        AccessTokenMiddleware(verifier: verifier, cache: cache), CSRFMiddleware(check: CSRFCheck(verifier: verifier)))
+    let profiles = ProfileController()
+    api.get("profiles", "me", use: profiles.me)
+    let projects = ProjectController(database: app.db, clock: settings.clock)
+    api.get("projects", use: projects.list)
+    api.post("projects", use: projects.create)
+    api.patch("projects", ":id", use: projects.update)
+    api.delete("projects", ":id", use: projects.delete)
+    Actuator(database: app.db, role: "resource").register(on: app)
+
+    app.middleware.use(ProblemMiddleware(routes: app.routes))
+}
