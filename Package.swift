@@ -110,6 +110,26 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(
+            name: "GatehouseGuardTests",
+            dependencies: [
+                "GatehouseGuard",
+                "GatehouseCore",
+                .product(name: "Vapor", package: "vapor"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "ResourceServerTests",
+            dependencies: [
+                "ResourceServer",
+                "GatehouseCore",
+                "GatehouseGuard",
+                .product(name: "VaporTesting", package: "vapor"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
             name: "AuthServerTests",
             dependencies: [
                 "AuthServer",

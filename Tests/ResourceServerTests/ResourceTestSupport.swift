@@ -1,0 +1,94 @@
+import Foundation
+import GatehouseCore
+import Testing
+import Vapor
+import VaporTesting
+@testable import ResourceServer
+
+/// Vapor has a `SessionID` too; in these tests it is always Gatehouse's.
+typealias SessionID = GatehouseCore.SessionID
+
+/// A Resource Server in memory that trusts a test key set instead of a live JWKS.
+struct ResourceTestServer {
+    static let issuer = "http://localhost:9000"
+    static let audience = "http://localhost:8080"
+
+    let app: Application
+    let clock: ManualClock
+    let key: SigningKey
+
+    var tester: any TestingApplicationTester { get throws { try app.testing() } }
+
+    func accessToken(
+        user: UserID = .random(), session: SessionID = .random(), ttl: TimeInterval = 900,
+        issuer: String = Self.issuer, audience: [String] = [Self.issuer, Self.audience], signer: SigningKey? = nil
+    ) throws -> String {
+        let now = clock.now()
+        return try TokenIssuer(key: signer ?? key).sign(AccessTokenClaims(
+            iss: issuer, aud: audience, sub: user, sid: session, issuedAt: now, expiresAt: now + ttl,
+            roles: ["user"], email: "ann@example.com", givenName: "Ann", familyName: "Lee"))
+    }
+
+    func csrf(for session: SessionID) throws -> String {
+        try TokenIssuer(key: key).sign(CSRFTokenClaims.session(session, issuer: Self.issuer, issuedAt: clock.now(), expiresAt: clock.now() + 3600))
+    }
+
+    /// A caller: their access token cookie and their session's CSRF token.
+    struct Caller {
+        let user: UserID
+        let session: SessionID
+        let headers: HTTPHeaders
+    }
+
+    func caller() throws -> Caller {
+        let user = UserID.random()
+        let session = SessionID.random()
+        var headers = HTTPHeaders()
+        headers.add(name: .cookie, value: "access_token=\(try accessToken(user: user, session: session))")
+        headers.add(name: "X-CSRF-TOKEN", value: try csrf(for: session))
+        return Caller(user: user, session: session, headers: headers)
+    }
+
+    func send(_ method: HTTPMethod, _ path: String, headers: HTTPHeaders, json: [String: any Sendable]? = nil) async throws -> TestingHTTPResponse {
+        var headers = headers
+        var body: ByteBuffer?
+        if let json {
+            headers.contentType = .json
+            body = ByteBuffer(data: try JSONSerialization.data(withJSONObject: json))
+        }
+        return try await tester.sendRequest(method, path, headers: headers, body: body)
+    }
+}
+
+struct FixedKeys: VerificationKeyProvider {
+    let keys: [VerificationKey]
+    func verificationKey(for kid: String) async -> VerificationKey? { keys.first { $0.kid == kid } }
+}
+
+func withResourceServer(cache: Bool = true, _ body: (ResourceTestServer) async throws -> Void) async throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("gh-resource-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    var database = "sqlite://\(folder.path)/resource.sqlite"
+    if let base = ProcessInfo.processInfo.environment["GATEHOUSE_TEST_POSTGRES_URL"], ProcessInfo.processInfo.environment["GATEHOUSE_TEST_RESOURCE_ON_POSTGRES"] == "1" {
+        database = base
+    }
+    let configuration = try Configuration(environment: ["GATEHOUSE_RESOURCE_DATABASE_URL": database])
+    let key = try SigningKey.generate(.es256)
+    let clock = ManualClock(Date())
+    let app = try await makeResourceServer(ResourceServerSettings(
+        configuration: configuration, environment: .testing, clock: clock, keys: FixedKeys(keys: [key.publicKey]),
+        cacheVerifiedTokens: cache))
+    do {
+        try await body(ResourceTestServer(app: app, clock: clock, key: key))
+    } catch {
+        try await app.asyncShutdown()
+        throw error
+    }
+    try await app.asyncShutdown()
+}
+
+extension TestingHTTPResponse {
+    func json() throws -> [String: Any] { (try JSONSerialization.jsonObject(with: Data(buffer: body))) as? [String: Any] ?? [:] }
+    func jsonArray() throws -> [[String: Any]] { (try JSONSerialization.jsonObject(with: Data(buffer: body))) as? [[String: Any]] ?? [] }
+    var problemCode: String? { (try? json())?["code"] as? String }
+}
