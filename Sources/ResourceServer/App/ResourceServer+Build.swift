@@ -64,6 +64,7 @@ private func configure(_ app: Application, _ settings: ResourceServerSettings) a
         AccessTokenMiddleware(verifier: verifier, cache: cache), CSRFMiddleware(check: CSRFCheck(verifier: verifier)))
     let profiles = ProfileController()
     api.get("profiles", "me", use: profiles.me)
+    app.get("api", "profiles", "example", use: profiles.example)
     let projects = ProjectController(database: app.db, clock: settings.clock)
     api.get("projects", use: projects.list)
     api.post("projects", use: projects.create)
