@@ -9,7 +9,7 @@ import Vapor
 /// let protected = app.grouped(AccessTokenMiddleware(verifier: verifier))
 /// protected.get("api", "me") { req in try req.principal.email }
 /// ```
-public struct AccessTokenMiddleware: AsyncMiddleware {
+public struct AccessTokenMiddleware: Middleware {
     public let verifier: TokenVerifier
     public let cache: VerifiedTokenCache?
 
@@ -19,14 +19,22 @@ public struct AccessTokenMiddleware: AsyncMiddleware {
         self.cache = cache
     }
 
-    public func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
-        guard let token = request.cookies[CookiePolicy.accessTokenName]?.string, !token.isEmpty else {
-            throw Problem.unauthenticated
+    // A future-based middleware on purpose: a cached token is accepted without spawning a task
+    // (an `AsyncMiddleware` costs one per request), which is most of the price of authentication.
+    public func respond(to request: Request, chainingTo next: any Responder) -> EventLoopFuture<Response> {
+        guard let token = request.cookie(named: CookiePolicy.accessTokenName), !token.isEmpty else {
+            return request.eventLoop.makeFailedFuture(Problem.unauthenticated)
         }
-        if let claims = cache?.claims(for: token) {
-            request.authenticate(Principal(claims))
-            return try await next.respond(to: request)
+        if let principal = cache?.principal(for: token) {
+            request.authenticate(principal)
+            return next.respond(to: request)
         }
+        let verified = request.eventLoop.makePromise(of: Void.self)
+        verified.completeWithTask { try await authenticate(request, token: token) }
+        return verified.futureResult.flatMap { next.respond(to: request) }
+    }
+
+    private func authenticate(_ request: Request, token: String) async throws {
         do {
             let claims = try await verifier.verify(token, as: AccessTokenClaims.self)
             cache?.remember(token, claims: claims)
@@ -36,6 +44,5 @@ public struct AccessTokenMiddleware: AsyncMiddleware {
         } catch {
             throw Problem.unauthenticated
         }
-        return try await next.respond(to: request)
     }
 }

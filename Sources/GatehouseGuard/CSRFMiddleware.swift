@@ -7,7 +7,7 @@ import Vapor
 /// A resource server uses it as is: only session tokens, bound to the access token's `sid`.
 /// The Auth Server adds a way to find the caller's session before login and to spend anonymous
 /// tokens once.
-public struct CSRFMiddleware: AsyncMiddleware {
+public struct CSRFMiddleware: Middleware {
     /// Spends an anonymous token; returns false when it was already used.
     public typealias AnonymousTokenSpender = @Sendable (_ id: TokenID, _ expiresAt: Date, _ request: Request) async throws -> Bool
 
@@ -35,10 +35,18 @@ public struct CSRFMiddleware: AsyncMiddleware {
         self.spendAnonymous = spendAnonymous
     }
 
-    public func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
-        guard ![.GET, .HEAD, .OPTIONS].contains(request.method) else {
-            return try await next.respond(to: request)
+    // Future-based so that safe methods pass straight through without spawning a task.
+    public func respond(to request: Request, chainingTo next: any Responder) -> EventLoopFuture<Response> {
+        switch request.method {
+        case .GET, .HEAD, .OPTIONS: return next.respond(to: request)
+        default: break
         }
+        let checked = request.eventLoop.makePromise(of: Void.self)
+        checked.completeWithTask { try await check(request) }
+        return checked.futureResult.flatMap { next.respond(to: request) }
+    }
+
+    private func check(_ request: Request) async throws {
         let header = request.headers.first(name: CSRFCheck.headerName)
         let session = await callerSession(request)
         switch await check.check(header: header, requirement: requirement, callerSession: session) {
@@ -50,6 +58,5 @@ public struct CSRFMiddleware: AsyncMiddleware {
         case .session:
             break
         }
-        return try await next.respond(to: request)
     }
 }

@@ -5,18 +5,17 @@ import Vapor
 /// Unknown routes answer `404`, a known path with another method `405` with `Allow`, undecodable
 /// bodies `400 bad_request`, oversized bodies `413`. Anything unexpected is logged and answered
 /// as a bare `500`: no stack trace, no internal message ever reaches the client.
-public struct ProblemMiddleware: AsyncMiddleware {
+public struct ProblemMiddleware: Middleware {
     private let methods: RouteMethodIndex
 
     public init(routes: Routes) {
         methods = RouteMethodIndex(routes: routes)
     }
 
-    public func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
-        do {
-            return try await next.respond(to: request)
-        } catch {
-            return Self.response(for: problem(for: error, request: request), request: request)
+    // Future-based: it wraps every request, and an async middleware would cost a task each time.
+    public func respond(to request: Request, chainingTo next: any Responder) -> EventLoopFuture<Response> {
+        next.respond(to: request).flatMapErrorThrowing { error in
+            Self.response(for: problem(for: error, request: request), request: request)
         }
     }
 

@@ -12,7 +12,7 @@ import Synchronization
 /// ```
 public final class VerifiedTokenCache: Sendable {
     private struct Entry {
-        let claims: AccessTokenClaims
+        let principal: Principal
         let expiresAt: TimeInterval
     }
 
@@ -26,8 +26,8 @@ public final class VerifiedTokenCache: Sendable {
         self.entries = Mutex([:])
     }
 
-    /// The claims of `token` when it was verified before and has not reached `exp`.
-    public func claims(for token: String) -> AccessTokenClaims? {
+    /// The caller `token` proved when it was verified, if that was before and it has not reached `exp`.
+    public func principal(for token: String) -> Principal? {
         let key = SHA256.hash(data: Data(token.utf8))
         let now = clock.now().timeIntervalSince1970
         return entries.withLock { entries in
@@ -36,7 +36,7 @@ public final class VerifiedTokenCache: Sendable {
                 entries[key] = nil
                 return nil
             }
-            return entry.claims
+            return entry.principal
         }
     }
 
@@ -49,7 +49,7 @@ public final class VerifiedTokenCache: Sendable {
                 entries = entries.filter { $0.value.expiresAt > now }
                 if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
             }
-            entries[key] = Entry(claims: claims, expiresAt: TimeInterval(claims.exp))
+            entries[key] = Entry(principal: Principal(claims), expiresAt: TimeInterval(claims.exp))
         }
     }
 

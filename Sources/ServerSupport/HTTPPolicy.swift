@@ -14,15 +14,16 @@ extension CORSMiddleware.Configuration {
 }
 
 /// Headers every Gatehouse API answer carries.
-public struct SecurityHeadersMiddleware: AsyncMiddleware {
+public struct SecurityHeadersMiddleware: Middleware {
     public init() {}
 
-    public func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
-        let response = try await next.respond(to: request)
-        response.headers.replaceOrAdd(name: "X-Content-Type-Options", value: "nosniff")
-        response.headers.replaceOrAdd(name: "X-Frame-Options", value: "DENY")
-        response.headers.replaceOrAdd(name: "Referrer-Policy", value: "no-referrer")
-        return response
+    public func respond(to request: Request, chainingTo next: any Responder) -> EventLoopFuture<Response> {
+        next.respond(to: request).map { response in
+            response.headers.replaceOrAdd(name: "X-Content-Type-Options", value: "nosniff")
+            response.headers.replaceOrAdd(name: "X-Frame-Options", value: "DENY")
+            response.headers.replaceOrAdd(name: "Referrer-Policy", value: "no-referrer")
+            return response
+        }
     }
 }
 

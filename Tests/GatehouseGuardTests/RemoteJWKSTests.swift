@@ -116,9 +116,9 @@ struct VerifiedTokenCacheTests {
         let clock = ManualClock(Date())
         let cache = VerifiedTokenCache(capacity: 10, clock: clock)
         cache.remember("t", claims: claims(expiresIn: 60, clock: clock))
-        #expect(cache.claims(for: "t") != nil)
+        #expect(cache.principal(for: "t") != nil)
         clock.advance(by: 61)
-        #expect(cache.claims(for: "t") == nil)
+        #expect(cache.principal(for: "t") == nil)
     }
 
     @Test("stays within its capacity")
@@ -127,6 +127,25 @@ struct VerifiedTokenCacheTests {
         let cache = VerifiedTokenCache(capacity: 100, clock: clock)
         for index in 0..<1000 { cache.remember("token-\(index)", claims: claims(expiresIn: 60, clock: clock)) }
         #expect(cache.count <= 100)
-        #expect(cache.claims(for: "token-999") != nil)
+        #expect(cache.principal(for: "token-999") != nil)
+    }
+}
+
+@Suite("Reading a cookie")
+struct CookieReaderTests {
+    @Test("finds the named cookie among others, exactly by name", arguments: [
+        ("access_token=abc", "abc"),
+        ("a=1; access_token=abc.def-ghi_; refresh_token=zzz", "abc.def-ghi_"),
+        ("xaccess_token=no; access_token=yes", "yes"),
+        ("access_token=\"quoted\"", "quoted"),
+        ("access_token=;other=1", ""),
+    ])
+    func finds(header: String, expected: String) {
+        #expect(Request.cookie(named: "access_token", in: header) == expected)
+    }
+
+    @Test("misses what is not there", arguments: ["", "refresh_token=abc", "access_token", "access_tokens=abc", ";;; ="])
+    func misses(header: String) {
+        #expect(Request.cookie(named: "access_token", in: header) == nil)
     }
 }

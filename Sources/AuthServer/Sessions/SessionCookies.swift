@@ -16,6 +16,6 @@ extension Response {
 }
 
 extension Request {
-    var refreshTokenCookie: String? { cookies[CookiePolicy.refreshTokenName]?.string }
-    var accessTokenCookie: String? { cookies[CookiePolicy.accessTokenName]?.string }
+    var refreshTokenCookie: String? { cookie(named: CookiePolicy.refreshTokenName) }
+    var accessTokenCookie: String? { cookie(named: CookiePolicy.accessTokenName) }
 }
