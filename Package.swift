@@ -70,6 +70,16 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "WebServer",
+            dependencies: [
+                "GatehouseCore",
+                "GatehouseGuard",
+                "ServerSupport",
+                .product(name: "Vapor", package: "vapor"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
             name: "AuthServer",
             dependencies: [
                 "GatehouseCore",
@@ -94,6 +104,7 @@ let package = Package(
             dependencies: [
                 "AuthServer",
                 "ResourceServer",
+                "WebServer",
                 "ServerSupport",
                 "GatehouseCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -116,6 +127,15 @@ let package = Package(
                 "GatehouseCore",
                 .product(name: "Vapor", package: "vapor"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "WebServerTests",
+            dependencies: [
+                "WebServer",
+                "GatehouseCore",
+                .product(name: "VaporTesting", package: "vapor"),
             ],
             swiftSettings: strict
         ),

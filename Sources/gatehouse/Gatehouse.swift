@@ -1,6 +1,7 @@
 import ArgumentParser
 import AuthServer
 import ResourceServer
+import WebServer
 import ServerSupport
 import Foundation
 import GatehouseCore
@@ -13,7 +14,7 @@ struct Gatehouse: AsyncParsableCommand {
         commandName: "gatehouse",
         abstract: "Self-hosted authentication: Auth Server, Resource Server and SPA.",
         version: Actuator.version,
-        subcommands: [Auth.self, Resource.self, Dev.self, Keys.self])
+        subcommands: [Auth.self, Resource.self, Web.self, Dev.self, Keys.self])
 }
 
 /// Flags shared by every server role; each overrides its environment variable.
@@ -99,6 +100,21 @@ struct Resource: AsyncParsableCommand {
     }
 }
 
+struct Web: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Serve the built SPA (default 127.0.0.1:5173).")
+
+    @ArgumentParser.OptionGroup var options: CommonOptions
+    @ArgumentParser.Option(help: "Port (env GATEHOUSE_WEB_PORT).") var port: Int?
+    @ArgumentParser.Option(help: "Folder of the built SPA (env GATEHOUSE_WEB_ROOT, default web/dist).") var root: String?
+
+    func run() async throws {
+        options.bootstrapLogging()
+        let config = try options.configuration(extra: ["GATEHOUSE_WEB_PORT": port.map(String.init), "GATEHOUSE_WEB_ROOT": root])
+        let app = try await makeWebServer(WebServerSettings(configuration: config, environment: Runner.environment()))
+        try await Runner.run([app])
+    }
+}
+
 struct Dev: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run every role in one process on embedded defaults (SQLite, mail to the outbox folder).")
@@ -110,13 +126,15 @@ struct Dev: AsyncParsableCommand {
         let config = try options.configuration()
         let auth = try await makeAuthServer(AuthServerSettings(configuration: config, environment: Runner.environment()))
         let resource = try await makeResourceServer(ResourceServerSettings(configuration: config, environment: Runner.environment()))
+        let web = try await makeWebServer(WebServerSettings(configuration: config, environment: Runner.environment()))
         print("""
-            Gatehouse is running:
+            Gatehouse is running: open \(config.spaURL)
+              SPA              \(config.spaURL)   (serving \(config.webRoot))
               Auth Server      \(config.authURL)   (JWKS: \(config.authURL)/.well-known/jwks.json)
               Resource Server  \(config.resourceURL)
               Mail             \(config.smtpURL == nil ? "written to \(config.outboxDirectory) (links are logged)" : "sent through SMTP")
             """)
-        try await Runner.run([auth, resource])
+        try await Runner.run([auth, resource, web])
     }
 }
 

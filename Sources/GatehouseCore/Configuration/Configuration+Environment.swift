@@ -37,6 +37,7 @@ extension Configuration {
         cookieSecure = try reader.bool("GATEHOUSE_COOKIE_SECURE", true)
         cookieDomain = reader.optional("GATEHOUSE_COOKIE_DOMAIN")
         providers = try reader.providers()
+        webRoot = reader.string("GATEHOUSE_WEB_ROOT", "web/dist")
         if let smtpURL, !(smtpURL.hasPrefix("smtp://") || smtpURL.hasPrefix("smtps://")) {
             throw .invalid("GATEHOUSE_SMTP_URL", "expected smtp://[user:pass@]host:port or smtps://...")
         }

@@ -51,6 +51,8 @@ public struct Configuration: Sendable {
     public var cookieSecure: Bool
     public var cookieDomain: String?
     public var providers: [OIDCProviderConfiguration]
+    /// The built SPA that `gatehouse web` serves.
+    public var webRoot: String
 
     /// The longest any signed token can live: a retired key must verify that long after rotation.
     public var longestTokenLifetime: TimeInterval {
