@@ -19,13 +19,11 @@ public struct WebServerSettings: Sendable {
 /// `index.html` never cached and given the server URLs at serve time, history-API fallback, and a
 /// strict Content-Security-Policy that lets the page talk to the Auth and Resource Servers only.
 public func makeWebServer(_ settings: WebServerSettings) async throws -> Application {
-    let app = try await Application.make(settings.environment)
     let config = settings.configuration
-    app.http.server.configuration.hostname = config.bindHost
-    app.http.server.configuration.port = config.webPort
-    app.middleware = .init()
-    app.middleware.use(StaticSPA(root: config.webRoot, authURL: config.authURL, resourceURL: config.resourceURL))
-    return app
+    return try await Application.make(settings.environment, host: config.bindHost, port: config.webPort) { app in
+        app.middleware = .init()
+        app.middleware.use(StaticSPA(root: config.webRoot, authURL: config.authURL, resourceURL: config.resourceURL))
+    }
 }
 
 /// The SPA file server, as one middleware so it sees every path (the fallback has no route).

@@ -8,20 +8,14 @@ import Vapor
 /// Builds a ready Auth Server: database migrated, keys loaded (or generated), routes and background
 /// jobs in place. The executable and the tests call this same function.
 public func makeAuthServer(_ settings: AuthServerSettings) async throws -> Application {
-    let app = try await Application.make(settings.environment)
-    do {
+    let config = settings.configuration
+    return try await Application.make(settings.environment, host: config.bindHost, port: config.authPort) { app in
         try await configure(app, settings)
-        return app
-    } catch {
-        try? await app.asyncShutdown()
-        throw error
     }
 }
 
 private func configure(_ app: Application, _ settings: AuthServerSettings) async throws {
     let config = settings.configuration
-    app.http.server.configuration.hostname = config.bindHost
-    app.http.server.configuration.port = config.authPort
     app.routes.defaultMaxBodySize = "16kb"
 
     try app.useDatabase(config.databaseURL)

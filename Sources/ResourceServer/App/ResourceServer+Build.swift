@@ -30,20 +30,14 @@ public struct ResourceServerSettings: Sendable {
 /// Builds the example Resource Server: a business API that trusts Gatehouse through GatehouseGuard
 /// alone, exactly as a third-party Vapor app would. It never reads the Auth Server's tables.
 public func makeResourceServer(_ settings: ResourceServerSettings) async throws -> Application {
-    let app = try await Application.make(settings.environment)
-    do {
+    let config = settings.configuration
+    return try await Application.make(settings.environment, host: config.bindHost, port: config.resourcePort) { app in
         try await configure(app, settings)
-        return app
-    } catch {
-        try? await app.asyncShutdown()
-        throw error
     }
 }
 
 private func configure(_ app: Application, _ settings: ResourceServerSettings) async throws {
     let config = settings.configuration
-    app.http.server.configuration.hostname = config.bindHost
-    app.http.server.configuration.port = config.resourcePort
     app.routes.defaultMaxBodySize = "16kb"
 
     try app.useDatabase(config.resourceDatabaseURL)
