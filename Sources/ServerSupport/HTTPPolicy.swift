@@ -9,7 +9,9 @@ extension CORSMiddleware.Configuration {
             allowedOrigin: .any([origin]),
             allowedMethods: [.GET, .POST, .PATCH, .DELETE, .OPTIONS],
             allowedHeaders: [.accept, .contentType, .init(CSRFCheck.headerName)],
-            allowCredentials: true, cacheExpiration: 600)
+            allowCredentials: true, cacheExpiration: 600,
+            // A cross-origin fetch only sees the refresh challenge and the retry delay if exposed.
+            exposedHeaders: [.wwwAuthenticate, .retryAfter])
     }
 }
 

@@ -1,0 +1,172 @@
+import { ApiError, networkProblem, problemFromResponse } from "./problem";
+import { refreshLockName, type LockRunner, type TabChannel } from "./tabs";
+
+/**
+ * The one API client. Every request carries cookies (`credentials: "include"`). Hooks, in the
+ * shape of ky's:
+ *  - before: unsafe methods get `X-CSRF-TOKEN`: a fresh single-use anonymous token for the
+ *    anonymous Auth Server forms, the session token (memory only) for everything else;
+ *  - after: only `401` with `WWW-Authenticate: Refresh` starts a refresh (LESSONS 2), shared by
+ *    every request that failed meanwhile, serialised across tabs with a Web Lock; each failed
+ *    request is then retried once.
+ */
+export type Method = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+
+export interface RequestOptions {
+  body?: unknown;
+  /** For the anonymous Auth Server POSTs: fetch a fresh anonymous CSRF token right before. */
+  anonymousCsrf?: boolean;
+  signal?: AbortSignal;
+}
+
+export interface SessionTokens {
+  csrfToken: string;
+  accessTokenExpiresAt: string;
+}
+
+/** How the client reads and updates the session it works for (the app store in the SPA). */
+export interface SessionHooks {
+  csrfToken(): string | null;
+  /** A refresh (here or in another tab) produced new tokens: keep the newest. */
+  refreshed(tokens: SessionTokens): void;
+  /** The session is over (a refresh was refused): clear it and ask the user to log in. */
+  lost(): void;
+}
+
+export interface ApiClientOptions {
+  authUrl: string;
+  resourceUrl: string;
+  fetch: typeof fetch;
+  lock: LockRunner;
+  channel: TabChannel;
+  session: SessionHooks;
+}
+
+export interface ApiClient {
+  readonly authUrl: string;
+  auth<T>(method: Method, path: string, options?: RequestOptions): Promise<T>;
+  resource<T>(method: Method, path: string, options?: RequestOptions): Promise<T>;
+  /**
+   * Refreshes the session now (the proactive refresh before expiry). `isStillNeeded` is asked
+   * once the cross-tab lock is held, so a tab can skip a refresh another tab just did.
+   * Resolves to whether the session is still alive.
+   */
+  refresh(isStillNeeded?: () => boolean): Promise<boolean>;
+}
+
+const safeMethods = new Set<Method>(["GET"]);
+
+/** Whether an answer is the "access token expired, refresh and retry" challenge. */
+export function isRefreshChallenge(response: Response): boolean {
+  if (response.status !== 401) return false;
+  const challenge = response.headers.get("WWW-Authenticate");
+  return !!challenge && /(^|,)\s*Refresh(?=$|[\s,])/i.test(challenge);
+}
+
+export function createApiClient(options: ApiClientOptions): ApiClient {
+  const { authUrl, resourceUrl, lock, channel, session } = options;
+  const fetchImpl = options.fetch;
+  /** Counts refreshes seen by this tab (its own and other tabs'), so a request knows if one happened since it was sent. */
+  let generation = 0;
+  let inFlight: Promise<boolean> | null = null;
+
+  channel.listen((message) => {
+    if (message.type !== "refreshed") return;
+    generation += 1;
+    session.refreshed({ csrfToken: message.csrfToken, accessTokenExpiresAt: message.accessTokenExpiresAt });
+  });
+
+  async function call(url: string, init: RequestInit): Promise<Response> {
+    try {
+      return await fetchImpl(url, { ...init, credentials: "include", cache: "no-store" });
+    } catch (error) {
+      if (init.signal?.aborted) throw error;
+      throw new ApiError(networkProblem());
+    }
+  }
+
+  async function anonymousCsrfToken(signal?: AbortSignal): Promise<string> {
+    const response = await call(`${authUrl}/auth/csrf`, { method: "GET", headers: { Accept: "application/json" }, signal });
+    if (!response.ok) throw new ApiError(await problemFromResponse(response));
+    const body = (await response.json()) as { csrfToken?: unknown };
+    if (typeof body.csrfToken !== "string") throw new ApiError(networkProblem());
+    return body.csrfToken;
+  }
+
+  /** The network refresh, under the cross-tab lock. */
+  function runRefresh(seenGeneration: number, isStillNeeded: () => boolean): Promise<boolean> {
+    return lock(refreshLockName, async () => {
+      // Another tab (or this one) refreshed while we waited for the lock: its cookies are ours too.
+      if (generation !== seenGeneration || !isStillNeeded()) return true;
+      const headers: Record<string, string> = { Accept: "application/json" };
+      const csrf = session.csrfToken();
+      if (csrf) headers["X-CSRF-TOKEN"] = csrf;
+      const response = await call(`${authUrl}/auth/refresh`, { method: "POST", headers });
+      if (response.ok) {
+        const tokens = (await response.json()) as SessionTokens;
+        generation += 1;
+        session.refreshed(tokens);
+        channel.post({ type: "refreshed", csrfToken: tokens.csrfToken, accessTokenExpiresAt: tokens.accessTokenExpiresAt });
+        return true;
+      }
+      const problem = await problemFromResponse(response);
+      if (response.status === 401) {
+        // session_expired: the refresh token is absent, expired or revoked; only a new login helps.
+        session.lost();
+        channel.post({ type: "session-lost" });
+        return false;
+      }
+      throw new ApiError(problem);
+    });
+  }
+
+  /** One refresh shared by every caller until it settles (single flight). */
+  function refreshSince(seenGeneration: number, isStillNeeded: () => boolean = () => true): Promise<boolean> {
+    if (generation !== seenGeneration) return Promise.resolve(true);
+    if (!inFlight) {
+      inFlight = runRefresh(seenGeneration, isStillNeeded).finally(() => {
+        inFlight = null;
+      });
+    }
+    return inFlight;
+  }
+
+  async function send(url: string, method: Method, request: RequestOptions, isRetry: boolean): Promise<Response> {
+    const headers: Record<string, string> = { Accept: "application/json, application/problem+json" };
+    if (request.body !== undefined) headers["Content-Type"] = "application/json";
+    if (!safeMethods.has(method)) {
+      const token = request.anonymousCsrf ? await anonymousCsrfToken(request.signal) : session.csrfToken();
+      if (token) headers["X-CSRF-TOKEN"] = token;
+    }
+    const sentAt = generation;
+    const body = request.body === undefined ? undefined : JSON.stringify(request.body);
+    const response = await call(url, { method, headers, body, signal: request.signal });
+    if (isRetry || !isRefreshChallenge(response)) return response;
+    const alive = await refreshSince(sentAt);
+    if (!alive) {
+      throw new ApiError({
+        type: "about:blank",
+        title: "Your session has ended",
+        status: 401,
+        code: "session_expired",
+        detail: "Your session has ended. Please log in again.",
+      });
+    }
+    return send(url, method, request, true);
+  }
+
+  async function requestJSON<T>(base: string, method: Method, path: string, request: RequestOptions = {}): Promise<T> {
+    const response = await send(base + path, method, request, false);
+    if (!response.ok) throw new ApiError(await problemFromResponse(response));
+    if (response.status === 204) return undefined as T;
+    const raw = await response.text();
+    return (raw ? JSON.parse(raw) : undefined) as T;
+  }
+
+  return {
+    authUrl,
+    auth: (method, path, request) => requestJSON(authUrl, method, path, request),
+    resource: (method, path, request) => requestJSON(resourceUrl, method, path, request),
+    refresh: (isStillNeeded) => refreshSince(generation, isStillNeeded),
+  };
+}

@@ -1,0 +1,98 @@
+import type { User } from "../state";
+import type { ApiClient } from "./client";
+
+/** The Auth and Resource Server endpoints the SPA uses (CONTRACT.md), typed. */
+export interface SessionAnswer {
+  authenticated: boolean;
+  user?: User;
+  csrfToken: string;
+  accessTokenExpiresAt?: string;
+}
+
+export interface LoginAnswer {
+  user: User;
+  csrfToken: string;
+  accessTokenExpiresAt: string;
+}
+
+export interface Provider {
+  id: string;
+  name: string;
+  authorizationUrl: string;
+}
+
+export interface SessionInfo {
+  id: string;
+  createdAt: string;
+  lastUsedAt: string;
+  userAgent: string | null;
+  ipAddress: string | null;
+  current: boolean;
+}
+
+export interface Profile {
+  sub: string;
+  email: string;
+  firstName: string;
+  lastName: string;
+  roles: string[];
+}
+
+export interface Project {
+  id: string;
+  name: string;
+  description: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface Registration {
+  email: string;
+  password: string;
+  firstName: string;
+  lastName: string;
+  organization?: string;
+  acceptTerms: boolean;
+  marketingOptIn?: boolean;
+}
+
+export type Api = ReturnType<typeof createApi>;
+
+export function createApi(client: ApiClient) {
+  const anonymous = (body: unknown) => ({ body, anonymousCsrf: true });
+  return {
+    session: () => client.auth<SessionAnswer>("GET", "/auth/session"),
+    providers: async () => {
+      const list = await client.auth<Provider[]>("GET", "/auth/providers");
+      return (Array.isArray(list) ? list : []).flatMap((provider): Provider[] => {
+        try {
+          // The link may be relative to the Auth Server; only http(s) links are followed.
+          const url = new URL(provider.authorizationUrl, `${client.authUrl}/`);
+          return /^https?:$/.test(url.protocol) ? [{ ...provider, authorizationUrl: url.href }] : [];
+        } catch {
+          return [];
+        }
+      });
+    },
+    login: (email: string, password: string) => client.auth<LoginAnswer>("POST", "/auth/login", anonymous({ email, password })),
+    register: (registration: Registration) => client.auth<void>("POST", "/auth/register", anonymous(registration)),
+    resendVerification: (email: string) => client.auth<void>("POST", "/auth/resend-verification", anonymous({ email })),
+    forgotPassword: (email: string) => client.auth<void>("POST", "/auth/forgot-password", anonymous({ email })),
+    resetPassword: (token: string, newPassword: string) =>
+      client.auth<void>("POST", "/auth/reset-password", anonymous({ token, newPassword })),
+    logout: () => client.auth<void>("POST", "/auth/logout"),
+    sessions: () => client.auth<SessionInfo[]>("GET", "/auth/sessions"),
+    endSession: (id: string) => client.auth<void>("DELETE", `/auth/sessions/${encodeURIComponent(id)}`),
+    endOtherSessions: () => client.auth<{ revoked: number }>("POST", "/auth/sessions/revoke-others"),
+    changePassword: (currentPassword: string, newPassword: string) =>
+      client.auth<void>("POST", "/auth/change-password", { body: { currentPassword, newPassword } }),
+
+    profile: () => client.resource<Profile>("GET", "/api/profiles/me"),
+    projects: () => client.resource<Project[]>("GET", "/api/projects"),
+    createProject: (name: string, description: string) =>
+      client.resource<Project>("POST", "/api/projects", { body: { name, description } }),
+    renameProject: (id: string, name: string) =>
+      client.resource<Project>("PATCH", `/api/projects/${encodeURIComponent(id)}`, { body: { name } }),
+    deleteProject: (id: string) => client.resource<void>("DELETE", `/api/projects/${encodeURIComponent(id)}`),
+  };
+}

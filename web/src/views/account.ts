@@ -1,0 +1,183 @@
+import type { SessionInfo } from "../api/endpoints";
+import { ApiError } from "../api/problem";
+import { h, message, pageHeading } from "../dom";
+import { createForm } from "../forms";
+import { formatDateTime, timeAgo } from "../format";
+import { displayName } from "../state";
+import { describeUserAgent } from "../ua";
+import type { View } from "./context";
+import { failure } from "./failure";
+
+/** Account: who you are, where you are signed in, and your password. */
+export const accountView: View = ({ api, store, signal }) => {
+  const user = store.getState().user;
+  const sessionsRegion = h("div", { "aria-busy": "true" }, h("p", { class: "loading" }, "Loading your devices…"));
+  const sessionsStatus = h("div", { class: "status-slot" });
+  const sessionsHeading = h("h2", { id: "sessions-heading", tabindex: -1 }, "Signed-in devices");
+
+  const loadSessions = () => {
+    sessionsRegion.setAttribute("aria-busy", "true");
+    return api.sessions().then(
+      (sessions) => !signal.aborted && renderSessions(sessions),
+      (error) => !signal.aborted && sessionsRegion.replaceChildren(failure(error, loadSessions)),
+    ).finally(() => sessionsRegion.setAttribute("aria-busy", "false"));
+  };
+
+  const busy = (button: HTMLButtonElement, label: string | null, idle: string) => {
+    button.disabled = label !== null;
+    button.setAttribute("aria-busy", String(label !== null));
+    button.textContent = label ?? idle;
+  };
+
+  const renderSessions = (sessions: SessionInfo[]) => {
+    const sorted = [...sessions].sort((a, b) => Number(b.current) - Number(a.current) || b.lastUsedAt.localeCompare(a.lastUsedAt));
+    const others = sorted.filter((session) => !session.current).length;
+    const items = sorted.map((session) => {
+      const device = describeUserAgent(session.userAgent);
+      const end = session.current
+        ? null
+        : h("button", { type: "button", class: "button button-secondary button-small", "aria-label": `End session on ${device}` }, "End");
+      end?.addEventListener("click", async () => {
+        busy(end, "Ending…", "End");
+        try {
+          await api.endSession(session.id);
+          sessionsStatus.replaceChildren(message("success", `Ended the session on ${device}.`));
+          await loadSessions();
+          sessionsHeading.focus();
+        } catch (error) {
+          busy(end, null, "End");
+          sessionsStatus.replaceChildren(failure(error));
+        }
+      });
+      return h(
+        "li",
+        { class: `session${session.current ? " session-current" : ""}` },
+        h(
+          "div",
+          { class: "session-text" },
+          h("p", { class: "session-device" }, device, session.current ? h("span", { class: "badge" }, "This device") : null),
+          h(
+            "p",
+            { class: "session-meta" },
+            session.ipAddress ? `IP ${session.ipAddress} · ` : "",
+            "Signed in ",
+            h("time", { datetime: session.createdAt }, formatDateTime(session.createdAt)),
+            " · Last active ",
+            h("time", { datetime: session.lastUsedAt, title: formatDateTime(session.lastUsedAt) }, timeAgo(session.lastUsedAt)),
+          ),
+        ),
+        end,
+      );
+    });
+    const endOthers = h("button", { type: "button", class: "button button-secondary" }, "End all other sessions");
+    endOthers.disabled = others === 0;
+    endOthers.addEventListener("click", async () => {
+      busy(endOthers, "Ending sessions…", "End all other sessions");
+      try {
+        const { revoked } = await api.endOtherSessions();
+        sessionsStatus.replaceChildren(
+          message("success", revoked === 1 ? "Ended 1 other session." : `Ended ${revoked ?? "all"} other sessions.`),
+        );
+        await loadSessions();
+        sessionsHeading.focus();
+      } catch (error) {
+        busy(endOthers, null, "End all other sessions");
+        sessionsStatus.replaceChildren(failure(error));
+      }
+    });
+    sessionsRegion.replaceChildren(
+      h("ul", { class: "session-list", "aria-labelledby": "sessions-heading" }, items),
+      h(
+        "div",
+        { class: "section-actions" },
+        endOthers,
+        others === 0 ? h("p", { class: "muted" }, "You're not signed in anywhere else.") : null,
+      ),
+    );
+  };
+
+  const password = createForm({
+    fields: [
+      { name: "currentPassword", label: "Current password", type: "password", autocomplete: "current-password", required: true, requiredMessage: "Enter your current password." },
+      {
+        name: "newPassword",
+        label: "New password",
+        type: "password",
+        autocomplete: "new-password",
+        required: true,
+        minLength: 8,
+        maxLength: 256,
+        hint: "At least 8 characters.",
+        requiredMessage: "Choose a new password.",
+      },
+      { name: "confirmPassword", label: "Confirm new password", type: "password", autocomplete: "new-password", required: true, requiredMessage: "Type the new password again." },
+    ],
+    submitLabel: "Change password",
+    busyLabel: "Changing password…",
+    // Lets password managers know whose password this is.
+    beforeSubmit: user ? h("input", { type: "email", name: "username", autocomplete: "username", value: user.email, hidden: true, readonly: true, tabindex: -1 }) : null,
+    validate: (form) => {
+      const errors = [];
+      if (form.value("confirmPassword") && form.value("confirmPassword") !== form.value("newPassword"))
+        errors.push({ field: "confirmPassword", code: "mismatch", message: "The passwords don't match." });
+      if (form.value("newPassword") && form.value("newPassword") === form.value("currentPassword"))
+        errors.push({ field: "newPassword", code: "unchanged", message: "Choose a password different from the current one." });
+      return errors;
+    },
+    async onSubmit(form) {
+      try {
+        await api.changePassword(form.value("currentPassword"), form.value("newPassword"));
+      } catch (error) {
+        if (error instanceof ApiError && error.code === "invalid_credentials") {
+          form.showErrors([{ field: "currentPassword", code: "invalid_credentials", message: "Your current password is incorrect." }]);
+          return;
+        }
+        throw error;
+      }
+      form.reset();
+      form.alert("success", "Your password has been changed. Your other devices have been signed out.");
+      loadSessions();
+    },
+  });
+
+  loadSessions();
+
+  return h(
+    "div",
+    { class: "page" },
+    pageHeading("Account"),
+    h("p", { class: "lede" }, "Your details, where you're signed in, and your password."),
+    h(
+      "div",
+      { class: "stack" },
+      user
+        ? h(
+            "section",
+            { class: "panel", "aria-labelledby": "details-heading" },
+            h("h2", { id: "details-heading" }, "Your details"),
+            h(
+              "dl",
+              { class: "facts" },
+              h("div", null, h("dt", null, "Name"), h("dd", null, displayName(user))),
+              h("div", null, h("dt", null, "Email"), h("dd", null, user.email, user.emailVerified ? h("span", { class: "badge badge-quiet" }, "Verified") : null)),
+            ),
+          )
+        : null,
+      h(
+        "section",
+        { class: "panel", "aria-labelledby": "sessions-heading" },
+        sessionsHeading,
+        h("p", { class: "muted" }, "These devices and browsers are signed in to your account. End any you don't recognise."),
+        sessionsStatus,
+        sessionsRegion,
+      ),
+      h(
+        "section",
+        { class: "panel", "aria-labelledby": "password-heading" },
+        h("h2", { id: "password-heading" }, "Change password"),
+        h("p", { class: "muted" }, "Changing your password signs you out everywhere except on this device."),
+        password.element,
+      ),
+    ),
+  );
+};

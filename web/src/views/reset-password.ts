@@ -1,0 +1,56 @@
+import { h, link, message, pageHeading } from "../dom";
+import { createForm } from "../forms";
+import { href } from "../routes";
+import type { View } from "./context";
+
+export const resetPasswordView: View = ({ api, query, store, session, navigate }) => {
+  const token = query.get("token") ?? "";
+  const forgotLink = () => link(href("forgotPassword"), "Request a new link");
+  if (!token) {
+    return h(
+      "div",
+      null,
+      pageHeading("Choose a new password"),
+      message("error", "This reset link is incomplete. Open the link from the email again, or ", forgotLink(), "."),
+    );
+  }
+  const form = createForm({
+    fields: [
+      {
+        name: "newPassword",
+        label: "New password",
+        type: "password",
+        autocomplete: "new-password",
+        required: true,
+        minLength: 8,
+        maxLength: 256,
+        hint: "At least 8 characters.",
+        requiredMessage: "Choose a new password.",
+      },
+      { name: "confirmPassword", label: "Confirm new password", type: "password", autocomplete: "new-password", required: true, requiredMessage: "Type the new password again." },
+    ],
+    submitLabel: "Change password",
+    busyLabel: "Changing password…",
+    validate: (form) =>
+      form.value("confirmPassword") && form.value("confirmPassword") !== form.value("newPassword")
+        ? [{ field: "confirmPassword", code: "mismatch", message: "The passwords don't match." }]
+        : [],
+    problems: {
+      invalid_token: () => ["This reset link is invalid or has expired. ", forgotLink(), "."],
+    },
+    async onSubmit(form) {
+      await api.resetPassword(token, form.value("newPassword"));
+      // A reset ends every session of the account, this browser's included.
+      if (store.getState().status === "authenticated") session.forget();
+      store.setState({ notice: { kind: "success", text: "Your password has been changed. Log in with your new password." } });
+      navigate(href("login"), { replace: true });
+    },
+  });
+  return h(
+    "div",
+    null,
+    pageHeading("Choose a new password"),
+    h("p", { class: "lede" }, "After the change, every device signed in to your account is signed out."),
+    form.element,
+  );
+};
