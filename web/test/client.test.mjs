@@ -148,6 +148,49 @@ describe("API client: refresh after 401 Refresh", () => {
     assert.equal(session.token, "from-other-tab");
   });
 
+  it("trusts a waited-for lock even when the other tab's message has not arrived yet", async () => {
+    let release;
+    const held = new Promise((resolve) => (release = resolve));
+    const outer = localLock();
+    outer("gatehouse-refresh", () => held); // another tab is refreshing; its message will come late
+    let otherTabRefreshed = false;
+    const { client, fetch } = setup(
+      (request) => (request.path === "/auth/refresh" ? json(500, {}) : otherTabRefreshed ? json(200, { ok: true }) : expired()),
+      { lock: outer },
+    );
+    const pending = client.resource("GET", "/api/projects");
+    await tick(5);
+    otherTabRefreshed = true;
+    release();
+    assert.deepEqual(await pending, { ok: true });
+    assert.equal(fetch.count("POST", "/auth/refresh"), 0);
+    assert.equal(fetch.count("GET", "/api/projects"), 2);
+  });
+
+  it("after a skipped refresh that did not help, refreshes once itself and tries a last time", async () => {
+    let release;
+    const held = new Promise((resolve) => (release = resolve));
+    const outer = localLock();
+    outer("gatehouse-refresh", () => held); // another tab holds the lock but does not refresh
+    let refreshed = false;
+    const { client, fetch } = setup(
+      (request) => {
+        if (request.path === "/auth/refresh") {
+          refreshed = true;
+          return json(200, { csrfToken: "new", accessTokenExpiresAt: later });
+        }
+        return refreshed ? json(200, { ok: true }) : expired();
+      },
+      { lock: outer },
+    );
+    const pending = client.resource("GET", "/api/projects");
+    await tick(5);
+    release();
+    assert.deepEqual(await pending, { ok: true });
+    assert.equal(fetch.count("POST", "/auth/refresh"), 1);
+    assert.equal(fetch.count("GET", "/api/projects"), 3);
+  });
+
   it("a proactive refresh is skipped when the token is no longer due once the lock is held", async () => {
     const { client, fetch } = setup(() => json(200, { csrfToken: "x", accessTokenExpiresAt: later }));
     assert.equal(await client.refresh(() => false), true);

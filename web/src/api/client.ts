@@ -56,6 +56,10 @@ export interface ApiClient {
 
 const safeMethods = new Set<Method>(["GET"]);
 
+type RefreshOutcome = "refreshed" | "skipped" | "lost";
+/** first try; retry after a skipped refresh (may force one more); final retry. */
+type Attempt = "first" | "after-skip" | "final";
+
 /** Whether an answer is the "access token expired, refresh and retry" challenge. */
 export function isRefreshChallenge(response: Response): boolean {
   if (response.status !== 401) return false;
@@ -68,7 +72,7 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
   const fetchImpl = options.fetch;
   /** Counts refreshes seen by this tab (its own and other tabs'), so a request knows if one happened since it was sent. */
   let generation = 0;
-  let inFlight: Promise<boolean> | null = null;
+  let inFlight: Promise<RefreshOutcome> | null = null;
 
   channel.listen((message) => {
     if (message.type !== "refreshed") return;
@@ -93,11 +97,14 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     return body.csrfToken;
   }
 
-  /** The network refresh, under the cross-tab lock. */
-  function runRefresh(seenGeneration: number, isStillNeeded: () => boolean): Promise<boolean> {
-    return lock(refreshLockName, async () => {
-      // Another tab (or this one) refreshed while we waited for the lock: its cookies are ours too.
-      if (generation !== seenGeneration || !isStillNeeded()) return true;
+  /**
+   * The network refresh, under the cross-tab lock. Resolves to "refreshed", "skipped" (another tab
+   * refreshed while this one waited: its cookies are ours too) or "lost" (the session is over).
+   * `force` refreshes even after a wait, for a request that still failed after a skip.
+   */
+  function runRefresh(seenGeneration: number, isStillNeeded: () => boolean, force: boolean): Promise<RefreshOutcome> {
+    return lock(refreshLockName, async (waited): Promise<RefreshOutcome> => {
+      if (!force && (waited || generation !== seenGeneration || !isStillNeeded())) return "skipped";
       const headers: Record<string, string> = { Accept: "application/json" };
       const csrf = session.csrfToken();
       if (csrf) headers["X-CSRF-TOKEN"] = csrf;
@@ -107,31 +114,36 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
         generation += 1;
         session.refreshed(tokens);
         channel.post({ type: "refreshed", csrfToken: tokens.csrfToken, accessTokenExpiresAt: tokens.accessTokenExpiresAt });
-        return true;
+        return "refreshed";
       }
       const problem = await problemFromResponse(response);
       if (response.status === 401) {
         // session_expired: the refresh token is absent, expired or revoked; only a new login helps.
         session.lost();
         channel.post({ type: "session-lost" });
-        return false;
+        return "lost";
       }
       throw new ApiError(problem);
     });
   }
 
   /** One refresh shared by every caller until it settles (single flight). */
-  function refreshSince(seenGeneration: number, isStillNeeded: () => boolean = () => true): Promise<boolean> {
-    if (generation !== seenGeneration) return Promise.resolve(true);
+  function refreshSince(seenGeneration: number, isStillNeeded: () => boolean = () => true, force = false): Promise<RefreshOutcome> {
+    if (!force && generation !== seenGeneration) return Promise.resolve("skipped");
     if (!inFlight) {
-      inFlight = runRefresh(seenGeneration, isStillNeeded).finally(() => {
+      inFlight = runRefresh(seenGeneration, isStillNeeded, force).finally(() => {
         inFlight = null;
       });
     }
     return inFlight;
   }
 
-  async function send(url: string, method: Method, request: RequestOptions, isRetry: boolean): Promise<Response> {
+  /**
+   * Sends a request; on `401` + Refresh, refreshes (shared) and retries once. Only when the refresh
+   * was skipped because another tab had just done one, and the retry still meets the challenge, is a
+   * refresh forced and the request tried one last time: bounded, never a loop.
+   */
+  async function send(url: string, method: Method, request: RequestOptions, attempt: Attempt): Promise<Response> {
     const headers: Record<string, string> = { Accept: "application/json, application/problem+json" };
     if (request.body !== undefined) headers["Content-Type"] = "application/json";
     if (!safeMethods.has(method)) {
@@ -141,9 +153,9 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     const sentAt = generation;
     const body = request.body === undefined ? undefined : JSON.stringify(request.body);
     const response = await call(url, { method, headers, body, signal: request.signal });
-    if (isRetry || !isRefreshChallenge(response)) return response;
-    const alive = await refreshSince(sentAt);
-    if (!alive) {
+    if (attempt === "final" || !isRefreshChallenge(response)) return response;
+    const outcome = await refreshSince(sentAt, () => true, attempt === "after-skip");
+    if (outcome === "lost") {
       throw new ApiError({
         type: "about:blank",
         title: "Your session has ended",
@@ -152,11 +164,11 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
         detail: "Your session has ended. Please log in again.",
       });
     }
-    return send(url, method, request, true);
+    return send(url, method, request, outcome === "skipped" && attempt === "first" ? "after-skip" : "final");
   }
 
   async function requestJSON<T>(base: string, method: Method, path: string, request: RequestOptions = {}): Promise<T> {
-    const response = await send(base + path, method, request, false);
+    const response = await send(base + path, method, request, "first");
     if (!response.ok) throw new ApiError(await problemFromResponse(response));
     if (response.status === 204) return undefined as T;
     const raw = await response.text();
@@ -167,6 +179,6 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     authUrl,
     auth: (method, path, request) => requestJSON(authUrl, method, path, request),
     resource: (method, path, request) => requestJSON(resourceUrl, method, path, request),
-    refresh: (isStillNeeded) => refreshSince(generation, isStillNeeded),
+    refresh: async (isStillNeeded) => (await refreshSince(generation, isStillNeeded)) !== "lost",
   };
 }

@@ -13,8 +13,12 @@ export interface TabChannel {
   listen(handler: (message: TabMessage) => void): () => void;
 }
 
-/** Runs `task` while holding the named lock, across every tab of this origin. */
-export type LockRunner = <T>(name: string, task: () => Promise<T>) => Promise<T>;
+/**
+ * Runs `task` while holding the named lock, across every tab of this origin. `task` learns whether
+ * it had to wait for another holder: the only reliable sign that another tab was refreshing, since
+ * the lock may be granted before that tab's "refreshed" message arrives.
+ */
+export type LockRunner = <T>(name: string, task: (waited: boolean) => Promise<T>) => Promise<T>;
 
 export const channelName = "gatehouse-auth";
 export const refreshLockName = "gatehouse-refresh";
@@ -41,16 +45,25 @@ export function browserTabChannel(): TabChannel {
 /** Web Locks where available; otherwise a lock that only serialises within this tab. */
 export function browserLock(): LockRunner {
   const locks = typeof navigator !== "undefined" ? navigator.locks : undefined;
-  if (locks) return (name, task) => locks.request(name, task);
-  return localLock();
+  if (!locks) return localLock();
+  const busy = Symbol("busy");
+  return async <T>(name: string, task: (waited: boolean) => Promise<T>): Promise<T> => {
+    const immediate = await locks.request(name, { ifAvailable: true }, (lock) => (lock ? task(false) : busy));
+    if (immediate !== busy) return immediate as T;
+    return locks.request(name, () => task(true));
+  };
 }
 
 /** A lock that serialises tasks within one JavaScript realm (also used by tests). */
 export function localLock(): LockRunner {
   const tails = new Map<string, Promise<unknown>>();
-  return <T>(name: string, task: () => Promise<T>): Promise<T> => {
+  const held = new Map<string, number>();
+  return <T>(name: string, task: (waited: boolean) => Promise<T>): Promise<T> => {
+    const waited = (held.get(name) ?? 0) > 0;
+    held.set(name, (held.get(name) ?? 0) + 1);
     const previous = tails.get(name) ?? Promise.resolve();
-    const run = previous.then(task, task);
+    const start = () => task(waited);
+    const run = previous.then(start, start).finally(() => held.set(name, (held.get(name) ?? 1) - 1));
     tails.set(name, run.catch(() => undefined));
     return run;
   };

@@ -86,7 +86,9 @@ export const homeView: View = ({ api, store, signal }) => {
           const updated = await api.renameProject(project.id, form.value("name"));
           projects = projects.map((candidate) => (candidate.id === project.id ? updated : candidate));
           project = updated;
-          showDetails("rename");
+          // A create or delete may have rebuilt the list while this rename was in flight.
+          if (item.isConnected) showDetails("rename");
+          else renderList();
           status.textContent = `Renamed to ${updated.name}.`;
         },
       });
