@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import errno
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -25,7 +24,7 @@ import requests
 REPO_ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO_ROOT / "tests" / "e2e"))
 
-from harness import Outbox, free_port, gatehouse_bin, parse_mail  # noqa: E402,F401
+from harness import Outbox, free_port, gatehouse_bin, parse_mail, stop_process_group  # noqa: E402,F401
 
 WEB_ROOT = REPO_ROOT / "web" / "dist"
 START_TIMEOUT = 60.0
@@ -78,19 +77,7 @@ class Process:
                              f"(last: {last})\n--- log ---\n{self.log_tail()}")
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                try:
-                    os.killpg(self.proc.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-                self.proc.wait(timeout=10)
+        stop_process_group(self.proc)
         self.proc = None
         if self._log:
             self._log.close()

@@ -194,6 +194,24 @@ class Outbox:
 # Server process
 
 
+def stop_process_group(proc: subprocess.Popen | None) -> None:
+    """SIGTERM a process started with `start_new_session=True` and its group; SIGKILL after 10 s."""
+    if not proc or proc.poll() is not None:
+        return
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        proc.wait(timeout=10)
+
+
 class Server:
     """One `gatehouse auth` process with its own port, database, keys and outbox."""
 
@@ -301,19 +319,7 @@ class Server:
                              f"--- log ---\n{self.log_tail(60)}")
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                try:
-                    os.killpg(self.proc.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-                self.proc.wait(timeout=10)
+        stop_process_group(self.proc)
         self.proc = None
         if self._log_file:
             self._log_file.close()

@@ -3,14 +3,12 @@
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
 import time
 
 import requests
 
-from harness import Server, free_port
+from harness import Server, free_port, stop_process_group
 
 
 class ResourceProcess:
@@ -41,13 +39,8 @@ class ResourceProcess:
         raise AssertionError("gatehouse resource not healthy within 60 s")
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(timeout=10)
+        stop_process_group(self.proc)
+        self.proc = None
 
     def call(self, method: str, path: str, browser=None, csrf: str | None = None, json=None) -> requests.Response:
         """Call the API as `browser` would: only its access-token cookie (the refresh cookie is

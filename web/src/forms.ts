@@ -226,3 +226,27 @@ function builtInChecks(fields: FieldSpec[], form: FormHandle): FieldError[] {
   }
   return errors;
 }
+
+/** The "new password" and "confirm" pair, the same wherever a password is chosen. */
+export const newPasswordFields: FieldSpec[] = [
+  {
+    name: "newPassword",
+    label: "New password",
+    type: "password",
+    autocomplete: "new-password",
+    required: true,
+    minLength: 8,
+    maxLength: 256,
+    hint: "At least 8 characters.",
+    requiredMessage: "Choose a new password.",
+  },
+  { name: "confirmPassword", label: "Confirm new password", type: "password", autocomplete: "new-password", required: true, requiredMessage: "Type the new password again." },
+];
+
+/** The confirmation error of `newPasswordFields`, if the two differ. */
+export function newPasswordMismatch(form: FormHandle): FieldError[] {
+  const confirmation = form.value("confirmPassword");
+  return confirmation && confirmation !== form.value("newPassword")
+    ? [{ field: "confirmPassword", code: "mismatch", message: "The passwords don't match." }]
+    : [];
+}

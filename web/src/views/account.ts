@@ -1,7 +1,7 @@
 import type { SessionInfo } from "../api/endpoints";
 import { ApiError } from "../api/problem";
 import { h, message, pageHeading } from "../dom";
-import { createForm } from "../forms";
+import { createForm, newPasswordFields, newPasswordMismatch } from "../forms";
 import { formatDateTime, timeAgo } from "../format";
 import { displayName } from "../state";
 import { describeUserAgent } from "../ua";
@@ -99,27 +99,14 @@ export const accountView: View = ({ api, store, signal }) => {
   const password = createForm({
     fields: [
       { name: "currentPassword", label: "Current password", type: "password", autocomplete: "current-password", required: true, requiredMessage: "Enter your current password." },
-      {
-        name: "newPassword",
-        label: "New password",
-        type: "password",
-        autocomplete: "new-password",
-        required: true,
-        minLength: 8,
-        maxLength: 256,
-        hint: "At least 8 characters.",
-        requiredMessage: "Choose a new password.",
-      },
-      { name: "confirmPassword", label: "Confirm new password", type: "password", autocomplete: "new-password", required: true, requiredMessage: "Type the new password again." },
+      ...newPasswordFields,
     ],
     submitLabel: "Change password",
     busyLabel: "Changing password…",
     // Lets password managers know whose password this is.
     beforeSubmit: user ? h("input", { type: "email", name: "username", autocomplete: "username", value: user.email, hidden: true, readonly: true, tabindex: -1 }) : null,
     validate: (form) => {
-      const errors = [];
-      if (form.value("confirmPassword") && form.value("confirmPassword") !== form.value("newPassword"))
-        errors.push({ field: "confirmPassword", code: "mismatch", message: "The passwords don't match." });
+      const errors = newPasswordMismatch(form);
       if (form.value("newPassword") && form.value("newPassword") === form.value("currentPassword"))
         errors.push({ field: "newPassword", code: "unchanged", message: "Choose a password different from the current one." });
       return errors;

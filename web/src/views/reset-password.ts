@@ -1,5 +1,5 @@
 import { h, link, message, pageHeading } from "../dom";
-import { createForm } from "../forms";
+import { createForm, newPasswordFields, newPasswordMismatch } from "../forms";
 import { href } from "../routes";
 import type { View } from "./context";
 
@@ -16,25 +16,11 @@ export const resetPasswordView: View = ({ api, query, store, session, navigate }
   }
   const form = createForm({
     fields: [
-      {
-        name: "newPassword",
-        label: "New password",
-        type: "password",
-        autocomplete: "new-password",
-        required: true,
-        minLength: 8,
-        maxLength: 256,
-        hint: "At least 8 characters.",
-        requiredMessage: "Choose a new password.",
-      },
-      { name: "confirmPassword", label: "Confirm new password", type: "password", autocomplete: "new-password", required: true, requiredMessage: "Type the new password again." },
+      ...newPasswordFields,
     ],
     submitLabel: "Change password",
     busyLabel: "Changing password…",
-    validate: (form) =>
-      form.value("confirmPassword") && form.value("confirmPassword") !== form.value("newPassword")
-        ? [{ field: "confirmPassword", code: "mismatch", message: "The passwords don't match." }]
-        : [],
+    validate: newPasswordMismatch,
     problems: {
       invalid_token: () => ["This reset link is invalid or has expired. ", forgotLink(), "."],
     },
