@@ -42,6 +42,14 @@ struct AuthRoutes: Sendable {
         authenticatedChanges.post("sessions", "revoke-others", use: sessionList.revokeOthers)
         authenticatedChanges.post("change-password", use: passwords.change)
 
+        let federation = FederationController(
+            services: services,
+            providers: Dictionary(uniqueKeysWithValues: services.configuration.providers.map {
+                ($0.id, OIDCProvider(configuration: $0, client: app.http.client.shared, clock: services.clock, leeway: services.configuration.clockLeeway))
+            }))
+        app.get("oauth2", "authorization", ":provider", use: federation.start)
+        app.get("login", "oauth2", "code", ":provider", use: federation.callback)
+
         app.get(".well-known", "jwks.json", use: discovery.jwks)
         app.get(".well-known", "openid-configuration", use: discovery.openIDConfiguration)
         Actuator(database: services.database, role: "auth").register(on: app)

@@ -3,7 +3,7 @@ import SQLKit
 
 /// Every schema change, in order. Add new ones at the end; never edit a shipped one.
 enum Migrations {
-    static let all: [any Migration] = [CreateInitialSchema()]
+    static let all: [any Migration] = [CreateInitialSchema(), CreateIdentities()]
 }
 
 struct CreateInitialSchema: AsyncMigration {

@@ -7,6 +7,7 @@ enum SecurityEventKind: String {
     case passwordChanged = "password_changed"
     case passwordReset = "password_reset"
     case sessionsRevoked = "sessions_revoked"
+    case federatedTakeover = "federated_takeover"
 }
 
 enum SecurityEvents {

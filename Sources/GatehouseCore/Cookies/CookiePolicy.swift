@@ -23,6 +23,8 @@ public struct CookiePolicy: Sendable {
     public static let accessTokenName = "access_token"
     public static let refreshTokenName = "refresh_token"
     public static let refreshTokenPath = "/auth"
+    public static let federationStateName = "gatehouse_oidc_state"
+    public static let federationCallbackPath = "/login/oauth2/code"
 
     public let secure: Bool
     public let accessTokenDomain: String?
@@ -38,6 +40,12 @@ public struct CookiePolicy: Sendable {
 
     public func refreshToken(_ token: String, expiresAt: Date, now: Date) -> CookieSpec {
         cookie(Self.refreshTokenName, token, path: Self.refreshTokenPath, domain: nil, until: expiresAt, now: now)
+    }
+
+    /// The federated-login state, host-only and sent only to the callback. `SameSite=Lax` is enough:
+    /// the provider's redirect back is a top-level GET navigation. `Max-Age=0` clears it.
+    public func federationState(_ token: String, maxAge: Int) -> CookieSpec {
+        cookie(Self.federationStateName, token, path: Self.federationCallbackPath, domain: nil, maxAge: maxAge)
     }
 
     /// Both cookies with `Max-Age=0`, same path and domain as when set.

@@ -23,4 +23,11 @@ public struct KeyRing: Sendable {
 public protocol VerificationKeyProvider: Sendable {
     /// The key for `kid`, or nil when there is none (the token is then refused).
     func verificationKey(for kid: String) async -> VerificationKey?
+    /// The key of a set that holds exactly one, for tokens of other issuers that may omit `kid`
+    /// then (OpenID Connect Core §10.1). Gatehouse's own tokens always carry a `kid`.
+    func soleKey() async -> VerificationKey?
+}
+
+extension VerificationKeyProvider {
+    public func soleKey() async -> VerificationKey? { nil }
 }

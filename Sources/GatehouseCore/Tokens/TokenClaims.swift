@@ -5,6 +5,8 @@ public enum TokenType: String, Sendable, Codable {
     case access = "at+jwt"
     case refresh = "rt+jwt"
     case csrf = "csrf+jwt"
+    /// The federated-login state cookie; never accepted anywhere else.
+    case federationState = "fedstate+jwt"
 }
 
 /// Claims of one kind of token, with the registered claims every verifier checks.

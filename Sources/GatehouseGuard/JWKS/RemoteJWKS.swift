@@ -65,6 +65,11 @@ public final class RemoteJWKS: VerificationKeyProvider {
         return state.withLock { $0.keys[kid] }
     }
 
+    public func soleKey() async -> VerificationKey? {
+        if state.withLock({ $0.fetchedAt == nil }), let task = startFetchIfAllowed(now: clock.now()) { await task.value }
+        return state.withLock { $0.keys.count == 1 ? $0.keys.values.first : nil }
+    }
+
     /// Fetches now (ignoring the rate limit), e.g. at start-up. Returns whether it succeeded.
     @discardableResult
     public func refresh() async -> Bool {

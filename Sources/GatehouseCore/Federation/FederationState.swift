@@ -1,0 +1,37 @@
+import Crypto
+import Foundation
+
+/// What a browser carries through a federated login, in a short-lived signed HttpOnly cookie:
+/// the `state` and `nonce` it must come back with and the PKCE verifier (RFC 7636), bound to one
+/// provider. Its `jti` is spent on use, so a callback cannot be replayed.
+public struct FederationStateClaims: TokenClaims, Equatable {
+    public static let tokenType = TokenType.federationState
+
+    public var iss: String
+    public var aud: Audience?
+    public var iat: Int64
+    public var nbf: Int64?
+    public var exp: Int64
+    public var jti: TokenID
+    public var provider: String
+    public var state: String
+    public var nonce: String
+    public var code_verifier: String
+
+    /// A fresh state for `provider`, valid for `lifetime` seconds.
+    public static func start(provider: String, issuer: String, now: Date, lifetime: TimeInterval = 600) -> FederationStateClaims {
+        FederationStateClaims(
+            iss: issuer, aud: nil, iat: numericDate(now), nbf: nil, exp: numericDate(now + lifetime), jti: .random(),
+            provider: provider, state: randomToken(), nonce: randomToken(), code_verifier: randomToken())
+    }
+
+    /// The S256 code challenge of the verifier.
+    public var codeChallenge: String {
+        Base64URL.encode(Data(SHA256.hash(data: Data(code_verifier.utf8))))
+    }
+
+    /// 256 random bits, base64url.
+    public static func randomToken() -> String {
+        Base64URL.encode((0..<32).map { _ in UInt8.random(in: .min ... .max) })
+    }
+}

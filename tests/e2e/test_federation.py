@@ -1,0 +1,146 @@
+"""Federated login against a real local OpenID provider (oidc-provider-mock) standing in for Google:
+code flow with PKCE, state and nonce, ID-token validation, linking by (issuer, subject), the
+verified-email link, the unverified-account take-over, and the error paths."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import requests
+
+from browser import Browser
+from flows import make_user_on, register, unique_email
+from harness import free_port, stop_process_group
+
+SPA = "http://localhost:5173"
+
+
+@pytest.fixture(scope="module")
+def provider():
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "oidc_provider_mock", "--port", str(port), "--host", "127.0.0.1"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    issuer = f"http://localhost:{port}"
+    for _ in range(200):
+        try:
+            if requests.get(issuer + "/.well-known/openid-configuration", timeout=1).status_code == 200:
+                break
+        except requests.RequestException:
+            time.sleep(0.1)
+    yield issuer
+    stop_process_group(proc)
+
+
+@pytest.fixture(scope="module")
+def server(module_launch, provider):
+    return module_launch(GATEHOUSE_GOOGLE_CLIENT_ID="gatehouse-test", GATEHOUSE_GOOGLE_CLIENT_SECRET="s3cret",
+                         GATEHOUSE_GOOGLE_ISSUER=provider)
+
+
+def person(provider: str, **claims) -> str:
+    """A person at the provider with these claims; returns their subject."""
+    sub = f"sub-{time.time_ns()}"
+    assert requests.put(f"{provider}/users/{sub}", json=claims, timeout=5).status_code == 204
+    return sub
+
+
+def sign_in(server, browser: Browser, sub: str | None, deny: bool = False):
+    """Start at the Auth Server, consent at the provider as `sub`, come back; returns the final redirect."""
+    start = browser.get("/oauth2/authorization/google", origin=None)
+    assert start.status_code == 302, start.text
+    authorize = start.headers["Location"]
+    query = parse_qs(urlsplit(authorize).query)
+    assert query["code_challenge_method"] == ["S256"] and query["code_challenge"][0]
+    assert query["state"][0] and query["nonce"][0]
+    form = {"action": "deny"} if deny else {"sub": sub}
+    consent = requests.post(authorize, data=form, allow_redirects=False, timeout=10)
+    assert consent.status_code in (302, 303), consent.text
+    back = urlsplit(consent.headers["Location"])
+    return browser.get(back.path + "?" + back.query, origin=None)
+
+
+def test_providers_list_google_with_its_authorization_url(server):
+    listed = requests.get(server.url("/auth/providers"), timeout=5).json()
+    assert listed == [{"id": "google", "name": "Google", "authorizationUrl": server.public("/oauth2/authorization/google")}]
+
+
+def test_a_new_person_signs_in_and_gets_the_same_session_as_a_password_login(server, provider):
+    email = unique_email("fed")
+    sub = person(provider, email=email, email_verified=True, given_name="Grace", family_name="Hopper")
+    browser = Browser(server)
+    done = sign_in(server, browser, sub)
+    assert done.status_code == 302 and done.headers["Location"] == f"{SPA}/auth/callback?status=success"
+    assert browser.cookie("access_token") and browser.cookie("refresh_token")
+    session = browser.get("/auth/session").json()
+    assert session["authenticated"] is True and session["user"]["email"] == email
+    assert session["user"]["firstName"] == "Grace" and session["user"]["emailVerified"] is True
+    browser.csrf = session["csrfToken"]
+    assert browser.refresh().status_code == 200
+    again = Browser(server)
+    assert sign_in(server, again, sub).headers["Location"].endswith("status=success")
+    assert again.get("/auth/user").json()["id"] == session["user"]["id"]
+
+
+def test_a_verified_provider_email_links_to_the_existing_verified_account(server, provider):
+    user = make_user_on(server)
+    browser = Browser(server)
+    done = sign_in(server, browser, person(provider, email=user.email, email_verified=True))
+    assert done.headers["Location"].endswith("status=success")
+    assert browser.get("/auth/user").json()["email"] == user.email
+    Browser(server).login(user.email, user.password)  # the password still works: it was the owner's
+
+
+def test_an_unverified_local_account_is_taken_over_and_the_squatters_password_stops_working(server, provider):
+    email = unique_email("victim")
+    squatter_password = "squatter passphrase 1"
+    assert register(server, email, squatter_password).status_code == 202
+    done = sign_in(server, Browser(server), person(provider, email=email, email_verified=True))
+    assert done.headers["Location"].endswith("status=success")
+    attempt = Browser(server).post_anon("/auth/login", json={"email": email, "password": squatter_password})
+    assert attempt.status_code == 401 and attempt.json()["code"] == "invalid_credentials"
+
+
+def test_an_unverified_provider_email_never_links(server, provider):
+    user = make_user_on(server)
+    done = sign_in(server, Browser(server), person(provider, email=user.email, email_verified=False))
+    assert done.headers["Location"] == f"{SPA}/auth/callback?status=error&code=email_not_verified"
+
+
+def test_denied_consent_ends_at_the_callback_with_access_denied(server):
+    done = sign_in(server, Browser(server), None, deny=True)
+    assert done.headers["Location"] == f"{SPA}/auth/callback?status=error&code=access_denied"
+
+
+def test_a_wrong_or_replayed_state_is_refused(server, provider):
+    browser = Browser(server)
+    start = browser.get("/oauth2/authorization/google", origin=None)
+    authorize = start.headers["Location"]
+    consent = requests.post(authorize, data={"sub": person(provider, email=unique_email(), email_verified=True)},
+                            allow_redirects=False, timeout=10)
+    back = urlsplit(consent.headers["Location"])
+    query = parse_qs(back.query)
+    tampered = browser.clone().get(f"{back.path}?code={query['code'][0]}&state=wrong", origin=None)
+    assert tampered.headers["Location"].endswith("status=error&code=invalid_state")
+    replayer = browser.clone()
+    first = browser.get(back.path + "?" + back.query, origin=None)
+    assert first.headers["Location"].endswith("status=success")
+    replay = replayer.get(back.path + "?" + back.query, origin=None)
+    assert replay.headers["Location"].endswith("status=error&code=invalid_state")
+    without_cookie = Browser(server).get(back.path + "?" + back.query, origin=None)
+    assert without_cookie.headers["Location"].endswith("status=error&code=invalid_state")
+
+
+def test_an_unknown_provider_is_not_found(server):
+    assert Browser(server).get("/oauth2/authorization/nowhere", origin=None).status_code == 404
+
+
+def test_an_unreachable_provider_ends_at_the_callback_with_provider_unavailable(module_launch):
+    dead = module_launch(GATEHOUSE_GOOGLE_CLIENT_ID="x", GATEHOUSE_GOOGLE_CLIENT_SECRET="y",
+                         GATEHOUSE_GOOGLE_ISSUER=f"http://localhost:{free_port()}")
+    done = Browser(dead).get("/oauth2/authorization/google", origin=None)
+    assert done.status_code == 302
+    assert done.headers["Location"] == f"{SPA}/auth/callback?status=error&code=provider_unavailable"
