@@ -91,6 +91,8 @@ def test_a_verified_provider_email_links_to_the_existing_verified_account(server
     done = sign_in(server, browser, person(provider, email=user.email, email_verified=True))
     assert done.headers["Location"].endswith("status=success")
     assert browser.get("/auth/user").json()["email"] == user.email
+    linked = browser.get("/auth/identities").json()
+    assert [(i["provider"], i["name"], i["email"]) for i in linked] == [("google", "Google", user.email)]
     Browser(server).login(user.email, user.password)  # the password still works: it was the owner's
 
 

@@ -37,6 +37,7 @@ struct AuthRoutes: Sendable {
         authenticated.get("user", use: users.user)
         authenticated.get("validate", use: users.validate)
         authenticated.get("sessions", use: sessionList.list)
+        authenticated.get("identities", use: IdentityListController(services: services).list)
         let authenticatedChanges = authenticated.grouped(csrf(.session))
         authenticatedChanges.delete("sessions", ":id", use: sessionList.end)
         authenticatedChanges.post("sessions", "revoke-others", use: sessionList.revokeOthers)
