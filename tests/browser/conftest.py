@@ -5,6 +5,8 @@ Gatehouse processes.
   makes its own account, so tests do not see each other's data).
 - `short_system`: the same with `GATEHOUSE_ACCESS_TOKEN_TTL=4` and `GATEHOUSE_CLOCK_LEEWAY=0`, for
   the tests that let access tokens expire (started on first use).
+- `google_system`: the same with "Sign in with Google" pointed at `oidc_provider`, a local
+  `oidc-provider-mock` (both started on first use).
 - `new_context(system)`: a fresh browser context (one cookie jar, i.e. one "device"), 1280x800.
 - `account(system)`: a registered and confirmed account (over HTTP; test 1 registers through the UI).
 - `log_in(page, system, account)`: logs in through the login form and waits for the projects page.
@@ -25,7 +27,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import BrowserContext, Page, Request, expect, sync_playwright
 
-from system import REPO_ROOT, WEB_ROOT, System, gatehouse_bin
+from system import REPO_ROOT, WEB_ROOT, OidcProvider, System, gatehouse_bin
 from ui import fill_login
 
 CHROMIUM = os.environ.get("GATEHOUSE_CHROMIUM", "/usr/bin/chromium")
@@ -112,6 +114,23 @@ def short_system(tmp_path_factory, binary, built_spa):
     """
     s = _start_system(tmp_path_factory, binary, "gatehouse-short",
                       GATEHOUSE_ACCESS_TOKEN_TTL=SHORT_TTL, GATEHOUSE_CLOCK_LEEWAY=0)
+    yield s
+    s.stop()
+    _live_systems.remove(s)
+
+
+@pytest.fixture(scope="session")
+def oidc_provider(tmp_path_factory):
+    """A local OpenID provider standing in for Google (oidc-provider-mock, issuer http://localhost:<port>)."""
+    provider = OidcProvider(tmp_path_factory.mktemp("oidc-provider")).start()
+    yield provider
+    provider.stop()
+
+
+@pytest.fixture(scope="session")
+def google_system(tmp_path_factory, binary, built_spa, oidc_provider):
+    """Gatehouse with "Sign in with Google" pointed at `oidc_provider`."""
+    s = _start_system(tmp_path_factory, binary, "gatehouse-google", **oidc_provider.google_env())
     yield s
     s.stop()
     _live_systems.remove(s)

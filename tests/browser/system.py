@@ -162,8 +162,8 @@ class System:
 
     # accounts without the browser (for tests about something else) ---------------------------
 
-    def register_confirmed(self, email: str, password: str, first: str = "Ada", last: str = "Lovelace") -> None:
-        """Registers and confirms an account over HTTP, as the SPA and the mail link would."""
+    def register_unconfirmed(self, email: str, password: str, first: str = "Ada", last: str = "Lovelace") -> None:
+        """Registers an account over HTTP, as the SPA would, and leaves the confirmation mail unopened."""
         with requests.Session() as s:
             s.headers["Origin"] = self.spa_url
             csrf = s.get(self.auth_url + "/auth/csrf", timeout=10).json()["csrfToken"]
@@ -171,6 +171,11 @@ class System:
                        json={"email": email, "password": password, "firstName": first, "lastName": last,
                              "acceptTerms": True})
             assert r.status_code == 202, f"register: {r.status_code} {r.text}"
+
+    def register_confirmed(self, email: str, password: str, first: str = "Ada", last: str = "Lovelace") -> None:
+        """Registers and confirms an account over HTTP, as the SPA and the mail link would."""
+        self.register_unconfirmed(email, password, first, last)
+        with requests.Session() as s:
             link = self.confirmation_link(email)
             r = s.get(link, allow_redirects=False, timeout=10)
             assert r.status_code in (302, 303), f"confirm: {r.status_code} {r.text}"
@@ -189,6 +194,62 @@ class System:
         query = urllib.parse.parse_qs(urllib.parse.urlsplit(link).query)
         assert query.get("token"), f"reset link without a token: {link}"
         return link
+
+
+class OidcProvider:
+    """A local OpenID provider (`oidc-provider-mock`) standing in for Google, on a free port of
+    `localhost` (the issuer). People are made with `PUT /users/{sub}`; its authorization page is a
+    form where one types a subject and presses Authorize, or presses Deny."""
+
+    def __init__(self, workdir: Path):
+        self.port = free_port()
+        self.issuer = f"http://localhost:{self.port}"
+        self.log_path = workdir / "oidc-provider.log"
+        self.proc: subprocess.Popen | None = None
+        self._log = None
+
+    def start(self) -> "OidcProvider":
+        self._log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "oidc_provider_mock", "--port", str(self.port), "--host", "127.0.0.1"],
+            stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"oidc-provider-mock exited with {self.proc.returncode}:\n{self.log_tail()}")
+            try:
+                if requests.get(self.issuer + "/.well-known/openid-configuration", timeout=2).status_code == 200:
+                    return self
+            except requests.RequestException:
+                pass
+            time.sleep(0.1)
+        self.stop()
+        raise AssertionError(f"oidc-provider-mock not ready at {self.issuer}\n{self.log_tail()}")
+
+    def stop(self) -> None:
+        stop_process_group(self.proc)
+        self.proc = None
+        if self._log:
+            self._log.close()
+            self._log = None
+
+    def log_tail(self, lines: int = 30) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except FileNotFoundError:
+            return "(no log)"
+
+    def person(self, **claims) -> str:
+        """A person at the provider with these ID-token claims; returns their subject."""
+        sub = f"sub-{time.time_ns()}"
+        r = requests.put(f"{self.issuer}/users/{sub}", json=claims, timeout=5)
+        assert r.status_code == 204, f"PUT /users/{sub}: {r.status_code} {r.text}"
+        return sub
+
+    def google_env(self) -> dict[str, str]:
+        """The Auth Server settings that make this provider "Google"."""
+        return {"GATEHOUSE_GOOGLE_CLIENT_ID": "gatehouse-browser-test", "GATEHOUSE_GOOGLE_CLIENT_SECRET": "s3cret",
+                "GATEHOUSE_GOOGLE_ISSUER": self.issuer}
 
 
 def _three_free_ports() -> tuple[int, int, int]:

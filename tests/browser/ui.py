@@ -27,3 +27,13 @@ def create_project(page: Page, name: str) -> None:
     page.get_by_label("Project name").fill(name)
     page.get_by_role("button", name="Create project").click()
     expect(page.get_by_role("status").filter(has_text=f"Created “{name}”.")).to_be_visible()
+
+
+def authorize_at_provider(page: Page, sub: str | None) -> None:
+    """At the local OpenID provider's consent page: sign in as `sub` and authorize, or (None) deny."""
+    expect(page.get_by_role("heading", name="Authorize Client")).to_be_visible()
+    if sub is None:
+        page.get_by_role("button", name="Deny", exact=True).click()
+    else:
+        page.get_by_placeholder("sub", exact=True).fill(sub)
+        page.get_by_role("button", name="Authorize", exact=True).click()

@@ -30,6 +30,16 @@ export interface SessionInfo {
   current: boolean;
 }
 
+/** A provider linked to the account (`GET /auth/identities`). */
+export interface LinkedIdentity {
+  provider: string;
+  name: string;
+  /** The address the provider gave at the last sign-in; absent if it gave none. */
+  email?: string | null;
+  linkedAt: string;
+  lastLoginAt: string;
+}
+
 export interface Profile {
   sub: string;
   email: string;
@@ -84,6 +94,7 @@ export function createApi(client: ApiClient) {
     sessions: () => client.auth<SessionInfo[]>("GET", "/auth/sessions"),
     endSession: (id: string) => client.auth<void>("DELETE", `/auth/sessions/${encodeURIComponent(id)}`),
     endOtherSessions: () => client.auth<{ revoked: number }>("POST", "/auth/sessions/revoke-others"),
+    identities: () => client.auth<LinkedIdentity[]>("GET", "/auth/identities"),
     changePassword: (currentPassword: string, newPassword: string) =>
       client.auth<void>("POST", "/auth/change-password", { body: { currentPassword, newPassword } }),
 

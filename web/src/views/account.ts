@@ -1,4 +1,4 @@
-import type { SessionInfo } from "../api/endpoints";
+import type { LinkedIdentity, SessionInfo } from "../api/endpoints";
 import { ApiError } from "../api/problem";
 import { h, message, pageHeading } from "../dom";
 import { createForm, newPasswordFields, newPasswordMismatch } from "../forms";
@@ -21,6 +21,48 @@ export const accountView: View = ({ api, store, signal }) => {
       (sessions) => !signal.aborted && renderSessions(sessions),
       (error) => !signal.aborted && sessionsRegion.replaceChildren(failure(error, loadSessions)),
     ).finally(() => sessionsRegion.setAttribute("aria-busy", "false"));
+  };
+
+  const providersRegion = h("div", { "aria-busy": "true" }, h("p", { class: "loading" }, "Loading your sign-in providers…"));
+  const loadIdentities = () => {
+    providersRegion.setAttribute("aria-busy", "true");
+    return api.identities().then(
+      (identities) => !signal.aborted && renderIdentities(Array.isArray(identities) ? identities : []),
+      (error) => !signal.aborted && providersRegion.replaceChildren(failure(error, loadIdentities)),
+    ).finally(() => providersRegion.setAttribute("aria-busy", "false"));
+  };
+
+  const renderIdentities = (identities: LinkedIdentity[]) => {
+    if (identities.length === 0) {
+      providersRegion.replaceChildren(h("p", { class: "empty" }, "No providers linked."));
+      return;
+    }
+    providersRegion.replaceChildren(
+      h(
+        "ul",
+        { class: "session-list identity-list", "aria-labelledby": "providers-heading" },
+        identities.map((identity) =>
+          h(
+            "li",
+            { class: "session" },
+            h(
+              "div",
+              { class: "session-text" },
+              h("p", { class: "session-device" }, identity.name),
+              identity.email ? h("p", { class: "identity-email" }, identity.email) : null,
+              h(
+                "p",
+                { class: "session-meta" },
+                "Linked ",
+                h("time", { datetime: identity.linkedAt }, formatDateTime(identity.linkedAt)),
+                " · Last used ",
+                h("time", { datetime: identity.lastLoginAt, title: formatDateTime(identity.lastLoginAt) }, timeAgo(identity.lastLoginAt)),
+              ),
+            ),
+          ),
+        ),
+      ),
+    );
   };
 
   const busy = (button: HTMLButtonElement, label: string | null, idle: string) => {
@@ -128,12 +170,13 @@ export const accountView: View = ({ api, store, signal }) => {
   });
 
   loadSessions();
+  loadIdentities();
 
   return h(
     "div",
     { class: "page" },
     pageHeading("Account"),
-    h("p", { class: "lede" }, "Your details, where you're signed in, and your password."),
+    h("p", { class: "lede" }, "Your details, where you're signed in, how you sign in, and your password."),
     h(
       "div",
       { class: "stack" },
@@ -157,6 +200,13 @@ export const accountView: View = ({ api, store, signal }) => {
         h("p", { class: "muted" }, "These devices and browsers are signed in to your account. End any you don't recognise."),
         sessionsStatus,
         sessionsRegion,
+      ),
+      h(
+        "section",
+        { class: "panel", "aria-labelledby": "providers-heading" },
+        h("h2", { id: "providers-heading" }, "Sign-in providers"),
+        h("p", { class: "muted" }, "Accounts at other services you can sign in with, and the email address each gave us."),
+        providersRegion,
       ),
       h(
         "section",

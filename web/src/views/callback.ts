@@ -1,17 +1,7 @@
 import { h, link, message, pageHeading } from "../dom";
+import { describeSignInError } from "../messages";
 import { href } from "../routes";
 import type { View } from "./context";
-
-const explanations: Record<string, string> = {
-  access_denied: "The sign-in was cancelled, or the provider did not allow it.",
-  invalid_state: "The sign-in took too long or was started in another window. Please try again.",
-  invalid_request: "The sign-in request was not valid. Please try again.",
-  provider_unavailable: "We couldn't reach the sign-in provider. Please try again in a few minutes.",
-  provider_error: "The sign-in provider reported a problem. Please try again in a few minutes.",
-  email_not_verified: "The provider has not verified your email address, so we can't use it to sign you in.",
-  account_disabled: "This account can't be used to sign in. Contact your administrator.",
-  unknown_provider: "That sign-in provider is not configured here.",
-};
 
 export const callbackView: View = ({ api, store, query, session, signal }) => {
   const retry = h("p", { class: "actions" }, link(href("login"), "Back to log in", "button button-primary"));
@@ -22,7 +12,7 @@ export const callbackView: View = ({ api, store, query, session, signal }) => {
       "div",
       null,
       pageHeading("Sign-in didn't complete"),
-      message("error", explanations[code] ?? "Something went wrong while signing you in. Please try again."),
+      message("error", describeSignInError(code)),
       code ? h("p", { class: "muted" }, `Error code: ${code}`) : null,
       retry,
     );

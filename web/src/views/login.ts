@@ -1,8 +1,8 @@
-import type { Provider } from "../api/endpoints";
 import { h, link, message, pageHeading } from "../dom";
 import { createForm } from "../forms";
 import { href, safeNext } from "../routes";
 import type { View } from "./context";
+import { providerButtons } from "./providers";
 
 export const loginView: View = ({ api, store, query, session, signal }) => {
   const notice = store.getState().notice;
@@ -31,21 +31,6 @@ export const loginView: View = ({ api, store, query, session, signal }) => {
   });
   form.element.querySelector(".form-actions")?.append(link(href("forgotPassword"), "Forgot your password?", "form-aside"));
 
-  const providers = h("div", { class: "providers", hidden: true });
-  api.providers().then(
-    (list: Provider[]) => {
-      if (signal.aborted || !Array.isArray(list) || list.length === 0) return;
-      providers.replaceChildren(
-        h("p", { class: "divider" }, h("span", null, "or")),
-        ...list.map((provider) =>
-          h("a", { class: "button button-secondary button-block", href: provider.authorizationUrl, rel: "external" }, `Continue with ${provider.name}`),
-        ),
-      );
-      providers.hidden = false;
-    },
-    () => undefined, // Federated login is optional: without the list the password form still works.
-  );
-
   return h(
     "div",
     null,
@@ -53,7 +38,7 @@ export const loginView: View = ({ api, store, query, session, signal }) => {
     h("p", { class: "lede" }, "Welcome back. Log in to manage your projects."),
     notice ? message(notice.kind, notice.text) : null,
     form.element,
-    providers,
+    providerButtons(api, signal),
     h(
       "div",
       { class: "card-links" },

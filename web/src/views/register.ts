@@ -2,8 +2,9 @@ import { h, link, pageHeading } from "../dom";
 import { createForm } from "../forms";
 import { href } from "../routes";
 import type { View } from "./context";
+import { providerButtons } from "./providers";
 
-export const registerView: View = ({ api, navigate }) => {
+export const registerView: View = ({ api, navigate, signal }) => {
   const form = createForm({
     fields: [
       { name: "firstName", label: "First name", autocomplete: "given-name", required: true, maxLength: 100, className: "field-half" },
@@ -53,6 +54,7 @@ export const registerView: View = ({ api, navigate }) => {
     pageHeading("Create your account"),
     h("p", { class: "lede" }, "It takes a minute. We'll email you a link to confirm your address."),
     form.element,
+    providerButtons(api, signal),
     h("div", { class: "card-links" }, h("p", null, "Already have an account? ", link(href("login"), "Log in"))),
   );
 };
