@@ -1,4 +1,3 @@
-import Crypto
 import Fluent
 import Foundation
 import GatehouseCore
@@ -24,7 +23,7 @@ enum OneTimeTokens {
         try await OneTimeTokenRecord.query(on: db)
             .filter(\.$userID == user).filter(\.$purpose == purpose.rawValue).filter(\.$usedAt == nil)
             .delete()
-        let secret = randomSecret()
+        let secret = Secrets.token()
         let record = OneTimeTokenRecord()
         record.tokenHash = digest(secret)
         record.purpose = purpose.rawValue
@@ -52,12 +51,8 @@ enum OneTimeTokens {
         return rows.count == 1
     }
 
-    static func randomSecret() -> String {
-        Base64URL.encode((0..<32).map { _ in UInt8.random(in: .min ... .max) })
-    }
-
     static func digest(_ secret: String) -> String {
-        SHA256.hash(data: Data(secret.utf8)).map { String(format: "%02x", $0) }.joined()
+        Secrets.sha256Hex(secret)
     }
 }
 

@@ -56,18 +56,13 @@ struct AuthRoutes: Sendable {
         Actuator(database: services.database, role: "auth").register(on: app)
     }
 
-    /// The Auth Server's CSRF middleware: the caller's session is the one its refresh cookie names,
-    /// else its access token's (even expired); anonymous tokens are spent in the shared ledger.
+    /// The Auth Server's CSRF middleware: bound to `callerSession(of:)`; anonymous tokens are spent
+    /// in the shared ledger.
     private func csrf(_ requirement: CSRFRequirement) -> CSRFMiddleware {
         let services = self.services
         return CSRFMiddleware(
             check: CSRFCheck(verifier: services.verifier), requirement: requirement,
-            callerSession: { request in
-                if let sid = await services.sessions.sessionID(of: request.refreshTokenCookie) { return sid }
-                if let principal = request.authenticatedPrincipal { return principal.sessionID }
-                guard let token = request.accessTokenCookie else { return nil }
-                return try? await services.verifier.verify(token, as: AccessTokenClaims.self, acceptExpired: true).sid
-            },
+            callerSession: { await services.callerSession(of: $0) },
             spendAnonymous: { id, expiresAt, _ in try await services.csrfLedger.spend(id, expiresAt: expiresAt) })
     }
 }

@@ -1,5 +1,5 @@
-import Crypto
 import Foundation
+import GatehouseCore
 import SQLKit
 
 /// A fixed-window counter per bucket, kept in the database so that every instance shares it and
@@ -40,7 +40,7 @@ struct RateLimiter: Sendable {
 
     /// Buckets name email addresses; hash them so the table holds no address in clear.
     private static func bucketKey(_ bucket: String) -> String {
-        SHA256.hash(data: Data(bucket.utf8)).map { String(format: "%02x", $0) }.joined()
+        Secrets.sha256Hex(bucket)
     }
 }
 

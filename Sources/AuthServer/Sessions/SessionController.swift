@@ -86,12 +86,8 @@ struct SessionController: Sendable {
 
     func logout(_ req: Request) async throws -> Response {
         let now = services.clock.now()
-        if let sid = await services.sessions.sessionID(of: req.refreshTokenCookie) {
+        if let sid = await services.callerSession(of: req) {
             try await services.sessions.revoke(sessionID: sid.uuid, reason: "logout", now: now, on: services.database)
-        } else if let token = req.accessTokenCookie,
-            let claims = try? await services.verifier.verify(token, as: AccessTokenClaims.self, acceptExpired: true)
-        {
-            try await services.sessions.revoke(sessionID: claims.sid.uuid, reason: "logout", now: now, on: services.database)
         }
         let response = try jsonResponse(["status": "logged_out"])
         response.clearTokenCookies(policy: services.cookies)

@@ -22,16 +22,11 @@ public struct FederationStateClaims: TokenClaims, Equatable {
     public static func start(provider: String, issuer: String, now: Date, lifetime: TimeInterval = 600) -> FederationStateClaims {
         FederationStateClaims(
             iss: issuer, aud: nil, iat: numericDate(now), nbf: nil, exp: numericDate(now + lifetime), jti: .random(),
-            provider: provider, state: randomToken(), nonce: randomToken(), code_verifier: randomToken())
+            provider: provider, state: Secrets.token(), nonce: Secrets.token(), code_verifier: Secrets.token())
     }
 
     /// The S256 code challenge of the verifier.
     public var codeChallenge: String {
         Base64URL.encode(Data(SHA256.hash(data: Data(code_verifier.utf8))))
-    }
-
-    /// 256 random bits, base64url.
-    public static func randomToken() -> String {
-        Base64URL.encode((0..<32).map { _ in UInt8.random(in: .min ... .max) })
     }
 }
