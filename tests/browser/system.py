@@ -24,7 +24,7 @@ import requests
 REPO_ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO_ROOT / "tests" / "e2e"))
 
-from harness import Outbox, free_port, gatehouse_bin, parse_mail, stop_process_group  # noqa: E402,F401
+from harness import OidcProvider, Outbox, free_port, gatehouse_bin, log_tail, parse_mail, stop_process_group  # noqa: E402,F401
 
 WEB_ROOT = REPO_ROOT / "web" / "dist"
 START_TIMEOUT = 60.0
@@ -84,10 +84,7 @@ class Process:
             self._log = None
 
     def log_tail(self, lines: int = 40) -> str:
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except FileNotFoundError:
-            return "(no log)"
+        return log_tail(self.log_path, lines)
 
 
 class System:
@@ -194,62 +191,6 @@ class System:
         query = urllib.parse.parse_qs(urllib.parse.urlsplit(link).query)
         assert query.get("token"), f"reset link without a token: {link}"
         return link
-
-
-class OidcProvider:
-    """A local OpenID provider (`oidc-provider-mock`) standing in for Google, on a free port of
-    `localhost` (the issuer). People are made with `PUT /users/{sub}`; its authorization page is a
-    form where one types a subject and presses Authorize, or presses Deny."""
-
-    def __init__(self, workdir: Path):
-        self.port = free_port()
-        self.issuer = f"http://localhost:{self.port}"
-        self.log_path = workdir / "oidc-provider.log"
-        self.proc: subprocess.Popen | None = None
-        self._log = None
-
-    def start(self) -> "OidcProvider":
-        self._log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "oidc_provider_mock", "--port", str(self.port), "--host", "127.0.0.1"],
-            stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
-        deadline = time.monotonic() + START_TIMEOUT
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise AssertionError(f"oidc-provider-mock exited with {self.proc.returncode}:\n{self.log_tail()}")
-            try:
-                if requests.get(self.issuer + "/.well-known/openid-configuration", timeout=2).status_code == 200:
-                    return self
-            except requests.RequestException:
-                pass
-            time.sleep(0.1)
-        self.stop()
-        raise AssertionError(f"oidc-provider-mock not ready at {self.issuer}\n{self.log_tail()}")
-
-    def stop(self) -> None:
-        stop_process_group(self.proc)
-        self.proc = None
-        if self._log:
-            self._log.close()
-            self._log = None
-
-    def log_tail(self, lines: int = 30) -> str:
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except FileNotFoundError:
-            return "(no log)"
-
-    def person(self, **claims) -> str:
-        """A person at the provider with these ID-token claims; returns their subject."""
-        sub = f"sub-{time.time_ns()}"
-        r = requests.put(f"{self.issuer}/users/{sub}", json=claims, timeout=5)
-        assert r.status_code == 204, f"PUT /users/{sub}: {r.status_code} {r.text}"
-        return sub
-
-    def google_env(self) -> dict[str, str]:
-        """The Auth Server settings that make this provider "Google"."""
-        return {"GATEHOUSE_GOOGLE_CLIENT_ID": "gatehouse-browser-test", "GATEHOUSE_GOOGLE_CLIENT_SECRET": "s3cret",
-                "GATEHOUSE_GOOGLE_ISSUER": self.issuer}
 
 
 def _three_free_ports() -> tuple[int, int, int]:

@@ -18,6 +18,7 @@ import secrets
 import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.parse
 from dataclasses import dataclass, field
@@ -194,6 +195,14 @@ class Outbox:
 # Server process
 
 
+def log_tail(path: Path, lines: int = 40) -> str:
+    """The last `lines` lines of a process log, for failure messages."""
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except FileNotFoundError:
+        return "(no log)"
+
+
 def stop_process_group(proc: subprocess.Popen | None) -> None:
     """SIGTERM a process started with `start_new_session=True` and its group; SIGKILL after 10 s."""
     if not proc or proc.poll() is not None:
@@ -352,11 +361,7 @@ class Server:
                               capture_output=True, text=True, timeout=timeout)
 
     def log_tail(self, lines: int = 40) -> str:
-        try:
-            data = self.log_path.read_text(errors="replace").splitlines()
-        except FileNotFoundError:
-            return "(no log)"
-        return "\n".join(data[-lines:])
+        return log_tail(self.log_path, lines)
 
     def log_text(self) -> str:
         try:
@@ -369,3 +374,56 @@ class Server:
 
     def public(self, path: str) -> str:
         return self.public_url + path
+
+
+class OidcProvider:
+    """A local OpenID provider (`oidc-provider-mock`) standing in for Google, on a free port of
+    `localhost` (the issuer). People are made with `PUT /users/{sub}`; its authorization page is a
+    form where one types a subject and presses Authorize, or presses Deny."""
+
+    def __init__(self, workdir: Path):
+        self.port = free_port()
+        self.issuer = f"http://localhost:{self.port}"
+        self.log_path = workdir / "oidc-provider.log"
+        self.proc: subprocess.Popen | None = None
+        self._log = None
+
+    def start(self) -> "OidcProvider":
+        self._log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "oidc_provider_mock", "--port", str(self.port), "--host", "127.0.0.1"],
+            stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+        deadline = time.monotonic() + HEALTH_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"oidc-provider-mock exited with {self.proc.returncode}:\n{self.log_tail()}")
+            try:
+                if requests.get(self.issuer + "/.well-known/openid-configuration", timeout=2).status_code == 200:
+                    return self
+            except requests.RequestException:
+                pass
+            time.sleep(0.1)
+        self.stop()
+        raise AssertionError(f"oidc-provider-mock not ready at {self.issuer}\n{self.log_tail()}")
+
+    def stop(self) -> None:
+        stop_process_group(self.proc)
+        self.proc = None
+        if self._log:
+            self._log.close()
+            self._log = None
+
+    def log_tail(self, lines: int = 30) -> str:
+        return log_tail(self.log_path, lines)
+
+    def person(self, **claims) -> str:
+        """A person at the provider with these ID-token claims; returns their subject."""
+        sub = f"sub-{time.time_ns()}"
+        r = requests.put(f"{self.issuer}/users/{sub}", json=claims, timeout=5)
+        assert r.status_code == 204, f"PUT /users/{sub}: {r.status_code} {r.text}"
+        return sub
+
+    def google_env(self) -> dict[str, str]:
+        """The Auth Server settings that make this provider "Google"."""
+        return {"GATEHOUSE_GOOGLE_CLIENT_ID": "gatehouse-test", "GATEHOUSE_GOOGLE_CLIENT_SECRET": "s3cret",
+                "GATEHOUSE_GOOGLE_ISSUER": self.issuer}

@@ -4,9 +4,6 @@ verified-email link, the unverified-account take-over, and the error paths."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import time
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -14,38 +11,32 @@ import requests
 
 from browser import Browser
 from flows import make_user_on, register, unique_email
-from harness import free_port, stop_process_group
+from harness import OidcProvider, free_port
 
 SPA = "http://localhost:5173"
 
 
 @pytest.fixture(scope="module")
-def provider():
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "oidc_provider_mock", "--port", str(port), "--host", "127.0.0.1"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    issuer = f"http://localhost:{port}"
-    for _ in range(200):
-        try:
-            if requests.get(issuer + "/.well-known/openid-configuration", timeout=1).status_code == 200:
-                break
-        except requests.RequestException:
-            time.sleep(0.1)
-    yield issuer
-    stop_process_group(proc)
+def oidc(tmp_path_factory):
+    provider = OidcProvider(tmp_path_factory.mktemp("oidc-provider")).start()
+    yield provider
+    provider.stop()
 
 
 @pytest.fixture(scope="module")
-def server(module_launch, provider):
-    return module_launch(GATEHOUSE_GOOGLE_CLIENT_ID="gatehouse-test", GATEHOUSE_GOOGLE_CLIENT_SECRET="s3cret",
-                         GATEHOUSE_GOOGLE_ISSUER=provider)
+def provider(oidc) -> str:
+    return oidc.issuer
 
 
-def person(provider: str, **claims) -> str:
+@pytest.fixture(scope="module")
+def server(module_launch, oidc):
+    return module_launch(**oidc.google_env())
+
+
+@pytest.fixture(scope="module")
+def person(oidc):
     """A person at the provider with these claims; returns their subject."""
-    sub = f"sub-{time.time_ns()}"
-    assert requests.put(f"{provider}/users/{sub}", json=claims, timeout=5).status_code == 204
-    return sub
+    return lambda _issuer, **claims: oidc.person(**claims)
 
 
 def sign_in(server, browser: Browser, sub: str | None, deny: bool = False):
@@ -68,7 +59,7 @@ def test_providers_list_google_with_its_authorization_url(server):
     assert listed == [{"id": "google", "name": "Google", "authorizationUrl": server.public("/oauth2/authorization/google")}]
 
 
-def test_a_new_person_signs_in_and_gets_the_same_session_as_a_password_login(server, provider):
+def test_a_new_person_signs_in_and_gets_the_same_session_as_a_password_login(server, provider, person):
     email = unique_email("fed")
     sub = person(provider, email=email, email_verified=True, given_name="Grace", family_name="Hopper")
     browser = Browser(server)
@@ -85,7 +76,7 @@ def test_a_new_person_signs_in_and_gets_the_same_session_as_a_password_login(ser
     assert again.get("/auth/user").json()["id"] == session["user"]["id"]
 
 
-def test_a_verified_provider_email_links_to_the_existing_verified_account(server, provider):
+def test_a_verified_provider_email_links_to_the_existing_verified_account(server, provider, person):
     user = make_user_on(server)
     browser = Browser(server)
     done = sign_in(server, browser, person(provider, email=user.email, email_verified=True))
@@ -96,7 +87,7 @@ def test_a_verified_provider_email_links_to_the_existing_verified_account(server
     Browser(server).login(user.email, user.password)  # the password still works: it was the owner's
 
 
-def test_an_unverified_local_account_is_taken_over_and_the_squatters_password_stops_working(server, provider):
+def test_an_unverified_local_account_is_taken_over_and_the_squatters_password_stops_working(server, provider, person):
     email = unique_email("victim")
     squatter_password = "squatter passphrase 1"
     assert register(server, email, squatter_password).status_code == 202
@@ -106,7 +97,7 @@ def test_an_unverified_local_account_is_taken_over_and_the_squatters_password_st
     assert attempt.status_code == 401 and attempt.json()["code"] == "invalid_credentials"
 
 
-def test_an_unverified_provider_email_never_links(server, provider):
+def test_an_unverified_provider_email_never_links(server, provider, person):
     user = make_user_on(server)
     done = sign_in(server, Browser(server), person(provider, email=user.email, email_verified=False))
     assert done.headers["Location"] == f"{SPA}/auth/callback?status=error&code=email_not_verified"
@@ -117,7 +108,7 @@ def test_denied_consent_ends_at_the_callback_with_access_denied(server):
     assert done.headers["Location"] == f"{SPA}/auth/callback?status=error&code=access_denied"
 
 
-def test_a_wrong_or_replayed_state_is_refused(server, provider):
+def test_a_wrong_or_replayed_state_is_refused(server, provider, person):
     browser = Browser(server)
     start = browser.get("/oauth2/authorization/google", origin=None)
     authorize = start.headers["Location"]
