@@ -1,4 +1,5 @@
 import Foundation
+import GatehouseMail
 
 /// The mails Gatehouse sends, text and HTML. Links are built from configuration only, never from
 /// a request's Host header (OWASP forgot-password cheat sheet).

@@ -1,8 +1,9 @@
 import GatehouseCore
+import GatehouseMail
 import Vapor
 
 /// The configured transport: SMTP when `GATEHOUSE_SMTP_URL` is set, else `.eml` files in the outbox folder.
-func makeMailer(_ config: Configuration, app: Application) throws -> any Mailer {
+func makeMailer(_ config: AuthServerConfiguration, app: Application) throws -> any Mailer {
     if let url = config.smtpURL {
         return try SMTPMailer(url: url, from: config.mailFrom, eventLoopGroup: app.eventLoopGroup, logger: app.logger)
     }

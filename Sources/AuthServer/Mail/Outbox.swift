@@ -1,5 +1,7 @@
 import Fluent
 import Foundation
+import GatehouseDatabase
+import GatehouseMail
 
 /// The durable outbox: a mail is a row written in the same transaction as the change that causes it,
 /// so it is sent if and only if that change is committed, even across a crash or restart.

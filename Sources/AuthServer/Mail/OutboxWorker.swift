@@ -1,6 +1,8 @@
 import Fluent
 import Foundation
 import GatehouseCore
+import GatehouseDatabase
+import GatehouseMail
 import Logging
 import SQLKit
 

@@ -1,5 +1,6 @@
 import NIOCore
 import NIOSSL
+import NIOTLS
 
 /// A command for `SMTPClientHandler` and the promise its reply completes.
 struct SMTPRequest: Sendable {
@@ -27,6 +28,8 @@ final class SMTPClientHandler: ChannelDuplexHandler {
     private var parser = SMTPReplyParser()
     /// Once set, the connection is finished and new requests fail with it at once.
     private var failure: SMTPError?
+    /// Completed when a TLS handshake started after STARTTLS finishes, or fails with the connection.
+    private var handshake: EventLoopPromise<Void>?
 
     /// - Parameter greeting: completed by the server's first reply.
     init(greeting: EventLoopPromise<SMTPReply>) {
@@ -64,6 +67,20 @@ final class SMTPClientHandler: ChannelDuplexHandler {
         }
     }
 
+    /// Asks to be told when the TLS handshake about to start has completed.
+    func awaitHandshake(_ promise: EventLoopPromise<Void>) {
+        if let failure { return promise.fail(failure) }
+        handshake = promise
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case .handshakeCompleted = event as? TLSUserEvent {
+            handshake?.succeed()
+            handshake = nil
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         let step = pending.first?.step ?? .connect
         let mapped: SMTPError
@@ -93,6 +110,8 @@ final class SMTPClientHandler: ChannelDuplexHandler {
 
     private func failAll(with error: SMTPError) {
         if failure == nil { failure = error }
+        handshake?.fail(failure ?? error)
+        handshake = nil
         while let request = pending.popFirst() {
             request.reply.fail(error)
         }

@@ -73,15 +73,28 @@ struct SMTPClient: Sendable {
         return try await self.waitForReply(reply, step: step, timeout: timeout)
     }
 
-    /// Inserts TLS at the head of the pipeline after a successful `STARTTLS` reply; the
-    /// handshake runs as soon as the handler is added, before the next command is sent.
+    /// Inserts TLS at the head of the pipeline after a successful `STARTTLS` reply and waits for the
+    /// handshake to finish, so that a refused certificate is reported as `tlsFailed` rather than as
+    /// whatever the next command meets on the connection the failed handshake closed.
     func startTLS(sslContext: NIOSSLContext, serverName: String?) async throws {
         let channel = self.channel
+        let handshake = channel.eventLoop.makePromise(of: Void.self)
         do {
             try await channel.eventLoop.submit {
+                try channel.pipeline.syncOperations.handler(type: SMTPClientHandler.self).awaitHandshake(handshake)
                 let tls = try NIOSSLClientHandler(context: sslContext, serverHostname: serverName)
                 try channel.pipeline.syncOperations.addHandler(tls, position: .first)
             }.get()
+        } catch {
+            handshake.fail(error)
+            throw SMTPError.tlsFailed(reason: "\(error)")
+        }
+        let timer = channel.eventLoop.scheduleTask(in: timeout) { handshake.fail(SMTPError.timedOut(.startTLS)) }
+        defer { timer.cancel() }
+        do {
+            try await handshake.futureResult.get()
+        } catch let error as SMTPError {
+            throw error
         } catch {
             throw SMTPError.tlsFailed(reason: "\(error)")
         }

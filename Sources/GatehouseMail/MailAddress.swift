@@ -19,9 +19,9 @@ public enum MailFormatError: Error, Sendable, Equatable, CustomStringConvertible
 
 /// An address as written in `From`/`To`: `alice@example.com` or `Gatehouse <no-reply@example.com>`.
 ///
-/// Only plain ASCII `local@domain` addresses are accepted (no quoted local parts, comments,
-/// groups or SMTPUTF8): that is all an auth server sends to, and a strict grammar leaves no room
-/// for SMTP command or header injection through the envelope.
+/// The address must be deliverable as ``EmailAddress`` defines it (plain ASCII `local@domain`, no
+/// quoted local parts, comments, groups or SMTPUTF8): that is all an auth server sends to, and a
+/// strict grammar leaves no room for SMTP command or header injection through the envelope.
 public struct MailAddress: Sendable, Equatable {
     /// The display name, unquoted, if one was given.
     public let displayName: String?
@@ -44,7 +44,7 @@ public struct MailAddress: Sendable, Equatable {
             let rawName = trimmed[..<open].trimmingCharacters(in: .whitespaces)
             name = rawName.isEmpty ? nil : Self.unquote(rawName)
         }
-        guard Self.isValidAddress(addr) else { throw MailFormatError.invalidAddress(field: field) }
+        guard EmailAddress.isDeliverable(addr) else { throw MailFormatError.invalidAddress(field: field) }
         self.displayName = name
         self.address = addr
     }
@@ -77,25 +77,5 @@ public struct MailAddress: Sendable, Equatable {
             }
         }
         return result
-    }
-
-    private static func isValidAddress(_ addr: String) -> Bool {
-        // 254 is the longest address that fits a 256-octet RFC 5321 path with its brackets.
-        guard addr.utf8.count <= 254, let at = addr.lastIndex(of: "@") else { return false }
-        let local = addr[..<at]
-        let domain = addr[addr.index(after: at)...]
-        guard !local.isEmpty, local.utf8.count <= 64, !domain.isEmpty else { return false }
-        let localForbidden = Set("<>()[]\\,;:\"@ ".unicodeScalars)
-        let localOK = local.unicodeScalars.allSatisfy { scalar in
-            scalar.value > 0x20 && scalar.value < 0x7F && !localForbidden.contains(scalar)
-        }
-        guard localOK, !local.hasPrefix("."), !local.hasSuffix("."), !local.contains("..") else { return false }
-        let labels = domain.split(separator: ".", omittingEmptySubsequences: false)
-        return labels.allSatisfy { label in
-            !label.isEmpty && label.utf8.count <= 63 && !label.hasPrefix("-") && !label.hasSuffix("-")
-                && label.unicodeScalars.allSatisfy { scalar in
-                    scalar.isASCII && (scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) || scalar == "-")
-                }
-        }
     }
 }

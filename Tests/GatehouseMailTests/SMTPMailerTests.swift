@@ -6,7 +6,7 @@ import NIOSSL
 import Synchronization
 import Testing
 
-@testable import AuthServer
+@testable import GatehouseMail
 
 // Mail transports: MIME rendering, the outbox, and the SMTP client.
 //
@@ -752,7 +752,7 @@ private struct MailTestScriptedServer: Sendable {
 
 // MARK: - Helpers: the aiosmtpd sink process
 
-/// The package root, found from this file's location (Tests/AuthServerTests/<file>).
+/// The package root, found from this file's location (Tests/GatehouseMailTests/<file>).
 private let mailTestPackageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
 /// Runs scripts/smtp_sink.py on an OS-chosen port with its own mail directory.
