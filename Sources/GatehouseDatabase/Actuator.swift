@@ -1,10 +1,11 @@
 import Fluent
+import GatehouseGuard
 import Foundation
 import SQLKit
 import Vapor
 
 /// `/actuator/health` (503 with `DOWN` when the database does not answer) and `/actuator/info`.
-public struct Actuator: Sendable {
+public struct Actuator: RouteCollection, Sendable {
     public static let version = "0.1.0"
 
     let database: any Database
@@ -27,7 +28,7 @@ public struct Actuator: Sendable {
         var role: String
     }
 
-    public func register(on routes: any RoutesBuilder) {
+    public func boot(routes: any RoutesBuilder) throws {
         routes.get("actuator", "health", use: health)
         routes.get("actuator", "info", use: info)
     }
