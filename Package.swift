@@ -47,9 +47,21 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
-            name: "ServerSupport",
+            name: "GatehouseMail",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "GatehouseDatabase",
             dependencies: [
                 "GatehouseCore",
+                "GatehouseGuard",
                 .product(name: "Vapor", package: "vapor"),
                 .product(name: "Fluent", package: "fluent"),
                 .product(name: "FluentSQLiteDriver", package: "fluent-sqlite-driver"),
@@ -63,7 +75,7 @@ let package = Package(
             dependencies: [
                 "GatehouseCore",
                 "GatehouseGuard",
-                "ServerSupport",
+                "GatehouseDatabase",
                 .product(name: "Vapor", package: "vapor"),
                 .product(name: "Fluent", package: "fluent"),
             ],
@@ -74,7 +86,6 @@ let package = Package(
             dependencies: [
                 "GatehouseCore",
                 "GatehouseGuard",
-                "ServerSupport",
                 .product(name: "Vapor", package: "vapor"),
             ],
             swiftSettings: strict
@@ -84,16 +95,13 @@ let package = Package(
             dependencies: [
                 "GatehouseCore",
                 "GatehouseGuard",
-                "ServerSupport",
+                "GatehouseDatabase",
+                "GatehouseMail",
                 "CArgon2",
                 .product(name: "Vapor", package: "vapor"),
                 .product(name: "Fluent", package: "fluent"),
-                .product(name: "FluentSQLiteDriver", package: "fluent-sqlite-driver"),
-                .product(name: "FluentPostgresDriver", package: "fluent-postgres-driver"),
                 .product(name: "SQLKit", package: "sql-kit"),
-                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
@@ -106,16 +114,28 @@ let package = Package(
                 "AuthServer",
                 "ResourceServer",
                 "WebServer",
-                "ServerSupport",
+                "GatehouseDatabase",
                 "GatehouseCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Vapor", package: "vapor"),
             ],
             swiftSettings: strict
         ),
+        .target(
+            name: "GatehouseTesting",
+            dependencies: [
+                "GatehouseCore",
+                "GatehouseDatabase",
+                .product(name: "Vapor", package: "vapor"),
+                .product(name: "VaporTesting", package: "vapor"),
+            ],
+            path: "Tests/GatehouseTesting",
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "GatehouseCoreTests",
             dependencies: [
+                "GatehouseTesting",
                 "GatehouseCore",
                 .product(name: "JWTKit", package: "jwt-kit"),
             ],
@@ -124,6 +144,7 @@ let package = Package(
         .testTarget(
             name: "GatehouseGuardTests",
             dependencies: [
+                "GatehouseTesting",
                 "GatehouseGuard",
                 "GatehouseCore",
                 .product(name: "Vapor", package: "vapor"),
@@ -134,6 +155,7 @@ let package = Package(
         .testTarget(
             name: "WebServerTests",
             dependencies: [
+                "GatehouseTesting",
                 "WebServer",
                 "GatehouseCore",
                 .product(name: "VaporTesting", package: "vapor"),
@@ -143,7 +165,9 @@ let package = Package(
         .testTarget(
             name: "ResourceServerTests",
             dependencies: [
+                "GatehouseTesting",
                 "ResourceServer",
+                "GatehouseDatabase",
                 "GatehouseCore",
                 "GatehouseGuard",
                 .product(name: "VaporTesting", package: "vapor"),
@@ -151,14 +175,31 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(
-            name: "AuthServerTests",
+            name: "GatehouseTests",
+            dependencies: ["gatehouse", "AuthServer", "ResourceServer", "WebServer", "GatehouseDatabase", "GatehouseCore"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "GatehouseMailTests",
             dependencies: [
-                "AuthServer",
-                .product(name: "VaporTesting", package: "vapor"),
+                "GatehouseMail",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "AuthServerTests",
+            dependencies: [
+                "GatehouseTesting",
+                "AuthServer",
+                "GatehouseDatabase",
+                "GatehouseGuard",
+                "GatehouseMail",
+                .product(name: "FluentSQLiteDriver", package: "fluent-sqlite-driver"),
+                .product(name: "VaporTesting", package: "vapor"),
             ],
             swiftSettings: strict
         ),

@@ -1,15 +1,13 @@
 import Foundation
-import GatehouseCore
 import GatehouseGuard
-import ServerSupport
 import Vapor
 
 /// What `makeWebServer` needs beyond the configuration.
 public struct WebServerSettings: Sendable {
-    public var configuration: Configuration
+    public var configuration: WebServerConfiguration
     public var environment: Environment
 
-    public init(configuration: Configuration, environment: Environment = .production) {
+    public init(configuration: WebServerConfiguration = .init(), environment: Environment = .production) {
         self.configuration = configuration
         self.environment = environment
     }
@@ -20,7 +18,7 @@ public struct WebServerSettings: Sendable {
 /// strict Content-Security-Policy that lets the page talk to the Auth and Resource Servers only.
 public func makeWebServer(_ settings: WebServerSettings) async throws -> Application {
     let config = settings.configuration
-    return try await Application.make(settings.environment, host: config.bindHost, port: config.webPort) { app in
+    return try await Application.make(settings.environment, host: config.bindHost, port: config.port) { app in
         app.middleware = .init()
         app.middleware.use(StaticSPA(root: config.webRoot, authURL: config.authURL, resourceURL: config.resourceURL))
     }

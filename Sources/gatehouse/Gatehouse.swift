@@ -1,12 +1,12 @@
 import ArgumentParser
 import AuthServer
-import ResourceServer
-import WebServer
-import ServerSupport
 import Foundation
 import GatehouseCore
+import GatehouseDatabase
 import Logging
+import ResourceServer
 import Vapor
+import WebServer
 
 @main
 struct Gatehouse: AsyncParsableCommand {
@@ -28,15 +28,22 @@ struct CommonOptions: ParsableArguments {
     @ArgumentParser.Option(help: "Keys directory (env GATEHOUSE_KEYS_DIR).")
     var keysDir: String?
 
-    /// The configuration: environment first, then these flags on top.
-    func configuration(extra: [String: String?] = [:]) throws -> Configuration {
+    /// The process environment with these flags (and `extra`) on top: flags override variables.
+    func environment(extra: [String: String?] = [:]) -> [String: String] {
         var environment = ProcessInfo.processInfo.environment
         let overrides: [String: String?] = ["GATEHOUSE_DATABASE_URL": databaseURL, "GATEHOUSE_KEYS_DIR": keysDir]
         for (name, value) in overrides.merging(extra, uniquingKeysWith: { $1 }) {
             if let value { environment[name] = value }
         }
+        return environment
+    }
+
+    /// A role's configuration from `environment`, or a usage error naming the variable at fault.
+    func configuration<Configuration>(
+        _ read: ([String: String]) throws -> Configuration, extra: [String: String?] = [:]
+    ) throws -> Configuration {
         do {
-            return try Configuration(environment: environment)
+            return try read(environment(extra: extra))
         } catch {
             throw ValidationError("configuration: \(error)")
         }
@@ -80,7 +87,7 @@ struct Auth: AsyncParsableCommand {
 
     func run() async throws {
         options.bootstrapLogging()
-        let config = try options.configuration(extra: ["GATEHOUSE_AUTH_PORT": port.map(String.init)])
+        let config = try options.configuration(AuthServerConfiguration.init(environment:), extra: ["GATEHOUSE_AUTH_PORT": port.map(String.init)])
         let app = try await makeAuthServer(AuthServerSettings(configuration: config, environment: Runner.environment()))
         try await Runner.run([app])
     }
@@ -94,7 +101,7 @@ struct Resource: AsyncParsableCommand {
 
     func run() async throws {
         options.bootstrapLogging()
-        let config = try options.configuration(extra: ["GATEHOUSE_RESOURCE_PORT": port.map(String.init)])
+        let config = try options.configuration(ResourceServerConfiguration.init(environment:), extra: ["GATEHOUSE_RESOURCE_PORT": port.map(String.init)])
         let app = try await makeResourceServer(ResourceServerSettings(configuration: config, environment: Runner.environment()))
         try await Runner.run([app])
     }
@@ -109,7 +116,8 @@ struct Web: AsyncParsableCommand {
 
     func run() async throws {
         options.bootstrapLogging()
-        let config = try options.configuration(extra: ["GATEHOUSE_WEB_PORT": port.map(String.init), "GATEHOUSE_WEB_ROOT": root])
+        let config = try options.configuration(
+            WebServerConfiguration.init(environment:), extra: ["GATEHOUSE_WEB_PORT": port.map(String.init), "GATEHOUSE_WEB_ROOT": root])
         let app = try await makeWebServer(WebServerSettings(configuration: config, environment: Runner.environment()))
         try await Runner.run([app])
     }
@@ -123,18 +131,20 @@ struct Dev: AsyncParsableCommand {
 
     func run() async throws {
         options.bootstrapLogging()
-        let config = try options.configuration()
+        let config = try options.configuration(AuthServerConfiguration.init(environment:))
+        let web = try options.configuration(WebServerConfiguration.init(environment:))
         let auth = try await makeAuthServer(AuthServerSettings(configuration: config, environment: Runner.environment()))
-        let resource = try await makeResourceServer(ResourceServerSettings(configuration: config, environment: Runner.environment()))
-        let web = try await makeWebServer(WebServerSettings(configuration: config, environment: Runner.environment()))
+        let resource = try await makeResourceServer(ResourceServerSettings(
+            configuration: try options.configuration(ResourceServerConfiguration.init(environment:)), environment: Runner.environment()))
+        let spa = try await makeWebServer(WebServerSettings(configuration: web, environment: Runner.environment()))
         print("""
             Gatehouse is running: open \(config.spaURL)
-              SPA              \(config.spaURL)   (serving \(config.webRoot))
+              SPA              \(config.spaURL)   (serving \(web.webRoot))
               Auth Server      \(config.authURL)   (JWKS: \(config.authURL)/.well-known/jwks.json)
               Resource Server  \(config.resourceURL)
               Mail             \(config.smtpURL == nil ? "written to \(config.outboxDirectory) (links are logged)" : "sent through SMTP")
             """)
-        try await Runner.run([auth, resource, web])
+        try await Runner.run([auth, resource, spa])
     }
 }
 
@@ -148,7 +158,7 @@ struct Keys: AsyncParsableCommand {
         @ArgumentParser.OptionGroup var options: CommonOptions
 
         func run() async throws {
-            let config = try options.configuration()
+            let config = try options.configuration(AuthServerConfiguration.init(environment:))
             let directory = KeyDirectory(
                 path: config.keysDirectory, algorithm: config.signingAlgorithm, retention: config.longestTokenLifetime)
             let kid = try directory.rotate(now: Date())

@@ -1,14 +1,15 @@
 import Foundation
+import GatehouseTesting
 import Testing
 import Vapor
 import VaporTesting
 @testable import AuthServer
 
-@Suite("Sessions and passwords")
+@Suite("Sessions and passwords", .onEveryDatabase)
 struct AccountTests {
-    @Test("a person sees their sessions, ends another one and then all others", arguments: TestDatabase.available)
-    func sessionList(database: TestDatabase) async throws {
-        try await withServer(database) { server in
+    @Test("a person sees their sessions, ends another one and then all others")
+    func sessionList() async throws {
+        try await withServer() { server in
             let email = try await server.makeUser()
             let laptop = try await server.login(email)
             let phone = try await server.login(email)
@@ -27,7 +28,7 @@ struct AccountTests {
 
     @Test("ending someone else's session is not found")
     func otherUsersSession() async throws {
-        try await withServer(.sqlite) { server in
+        try await withServer() { server in
             let mallory = try await server.login(try await server.makeUser())
             let alice = try await server.login(try await server.makeUser())
             let aliceSession = try #require(try await alice.send(.GET, "/auth/sessions").jsonArray().first?["id"] as? String)
@@ -37,9 +38,9 @@ struct AccountTests {
         }
     }
 
-    @Test("changing the password needs the current one and ends the other sessions", arguments: TestDatabase.available)
-    func changePassword(database: TestDatabase) async throws {
-        try await withServer(database) { server in
+    @Test("changing the password needs the current one and ends the other sessions")
+    func changePassword() async throws {
+        try await withServer() { server in
             let email = try await server.makeUser()
             let here = try await server.login(email)
             let elsewhere = try await server.login(email)
@@ -54,9 +55,9 @@ struct AccountTests {
         }
     }
 
-    @Test("a reset link comes from configuration, works once, and ends every session", arguments: TestDatabase.available)
-    func resetPassword(database: TestDatabase) async throws {
-        try await withServer(database) { server in
+    @Test("a reset link comes from configuration, works once, and ends every session")
+    func resetPassword() async throws {
+        try await withServer() { server in
             let email = try await server.makeUser()
             let session = try await server.login(email)
             let forgot = try await server.browser().send(
@@ -76,7 +77,7 @@ struct AccountTests {
 
     @Test("a reset link expires after 30 minutes, and forgot answers alike for unknown addresses")
     func resetExpiry() async throws {
-        try await withServer(.sqlite) { server in
+        try await withServer() { server in
             let email = try await server.makeUser()
             let known = try await server.browser().send(.POST, "/auth/forgot-password", json: ["email": email], csrf: .anonymous)
             let unknown = try await server.browser().send(.POST, "/auth/forgot-password", json: ["email": "ghost@example.com"], csrf: .anonymous)
@@ -89,11 +90,11 @@ struct AccountTests {
     }
 }
 
-@Suite("Mail delivery")
+@Suite("Mail delivery", .onEveryDatabase)
 struct MailDeliveryTests {
     @Test("a mail that fails to send is retried later and delivered once; its body is then wiped")
     func retries() async throws {
-        try await withServer(.sqlite) { server in
+        try await withServer() { server in
             server.mailer.failNext(1)
             _ = try await server.register("retry@example.com")
             #expect(try await server.deliverMail().isEmpty)
@@ -108,7 +109,7 @@ struct MailDeliveryTests {
 
     @Test("the registration, its token and its mail commit together")
     func transactional() async throws {
-        try await withServer(.sqlite) { server in
+        try await withServer() { server in
             _ = try await server.register("tx@example.com")
             #expect(try await UserRecord.query(on: server.app.db).count() == 1)
             #expect(try await OneTimeTokenRecord.query(on: server.app.db).count() == 1)
@@ -120,11 +121,11 @@ struct MailDeliveryTests {
     }
 }
 
-@Suite("Errors, CORS and metadata")
+@Suite("Errors, CORS and metadata", .onEveryDatabase)
 struct ProtocolTests {
     @Test("unknown routes, wrong methods and bad bodies are problem+json")
     func problems() async throws {
-        try await withServer(.sqlite) { server in
+        try await withServer() { server in
             let browser = try server.browser()
             let missing = try await browser.send(.GET, "/nope")
             #expect(missing.status == .notFound && missing.problemCode == "not_found")
@@ -146,7 +147,7 @@ struct ProtocolTests {
 
     @Test("CORS allows the SPA origin with credentials and the CSRF header, and no other origin")
     func cors() async throws {
-        try await withServer(.sqlite) { server in
+        try await withServer() { server in
             let tester = try server.tester
             let allowed = try await tester.sendRequest(.OPTIONS, "/auth/login", headers: [
                 "Origin": "http://localhost:5173", "Access-Control-Request-Method": "POST",
@@ -162,7 +163,7 @@ struct ProtocolTests {
 
     @Test("issuer metadata, JWKS and health are public")
     func metadata() async throws {
-        try await withServer(.sqlite) { server in
+        try await withServer() { server in
             let tester = try server.tester
             let config = try await tester.sendRequest(.GET, "/.well-known/openid-configuration").json()
             #expect(config["issuer"] as? String == "http://localhost:9000")
@@ -178,7 +179,7 @@ struct ProtocolTests {
 
     @Test("Argon2id hashes use OWASP's parameters")
     func argon2Parameters() async throws {
-        try await withServer(.sqlite) { server in
+        try await withServer() { server in
             let hasher = try PasswordHasher(threadPool: server.app.threadPool)
             let hash = try await hasher.hash("a fine password")
             #expect(hash.hasPrefix("$argon2id$v=19$m=19456,t=2,p=1$"))

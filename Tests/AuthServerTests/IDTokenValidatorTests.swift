@@ -1,6 +1,8 @@
 import Foundation
 import Testing
-@testable import GatehouseCore
+import GatehouseCore
+import GatehouseTesting
+@testable import AuthServer
 
 @Suite("ID-token validation (OpenID Connect Core 3.1.3.7)")
 struct IDTokenValidatorTests {

@@ -1,14 +1,15 @@
 import Foundation
+import GatehouseTesting
 import Testing
 import Vapor
 import VaporTesting
 @testable import AuthServer
 
-@Suite("Login")
+@Suite("Login", .onEveryDatabase)
 struct LoginTests {
-    @Test("login sets both cookies with the contract's attributes", arguments: TestDatabase.available)
-    func loginCookies(database: TestDatabase) async throws {
-        try await withServer(database) { server in
+    @Test("login sets both cookies with the contract's attributes")
+    func loginCookies() async throws {
+        try await withServer() { server in
             let email = try await server.makeUser()
             let browser = try server.browser()
             let response = try await browser.send(.POST, "/auth/login", json: ["email": email, "password": TestServer.password], csrf: .anonymous)
@@ -23,9 +24,9 @@ struct LoginTests {
         }
     }
 
-    @Test("an unknown address and a wrong password get the same answer", arguments: TestDatabase.available)
-    func noEnumeration(database: TestDatabase) async throws {
-        try await withServer(database) { server in
+    @Test("an unknown address and a wrong password get the same answer")
+    func noEnumeration() async throws {
+        try await withServer() { server in
             let email = try await server.makeUser()
             let wrong = try await server.browser().send(.POST, "/auth/login", json: ["email": email, "password": "not the password"], csrf: .anonymous)
             let unknown = try await server.browser().send(.POST, "/auth/login", json: ["email": "ghost@example.com", "password": "not the password"], csrf: .anonymous)
@@ -36,7 +37,7 @@ struct LoginTests {
 
     @Test("an unconfirmed account is told so only after the right password")
     func unverified() async throws {
-        try await withServer(.sqlite) { server in
+        try await withServer() { server in
             _ = try await server.register("new@example.com")
             let wrong = try await server.browser().send(.POST, "/auth/login", json: ["email": "new@example.com", "password": "nope nope nope"], csrf: .anonymous)
             #expect(wrong.problemCode == "invalid_credentials")
@@ -47,7 +48,7 @@ struct LoginTests {
 
     @Test("an anonymous CSRF token works once; none, a forged one or a reused one get 403")
     func anonymousCSRFSingleUse() async throws {
-        try await withServer(.sqlite) { server in
+        try await withServer() { server in
             let browser = try server.browser()
             let token = try await browser.anonymousCSRF()
             let body: [String: any Sendable] = ["email": "x@example.com", "password": "whatever12"]
@@ -61,7 +62,7 @@ struct LoginTests {
 
     @Test("a 256-character password works in full and is never truncated")
     func longPassword() async throws {
-        try await withServer(.sqlite) { server in
+        try await withServer() { server in
             let long = String(repeating: "Long-passphrase ", count: 16)
             #expect(long.count == 256)
             let email = try await server.makeUser(password: long)
@@ -74,9 +75,9 @@ struct LoginTests {
         }
     }
 
-    @Test("repeated attempts on one account from one address are limited with Retry-After", arguments: TestDatabase.available)
-    func rateLimited(database: TestDatabase) async throws {
-        try await withServer(database) { server in
+    @Test("repeated attempts on one account from one address are limited with Retry-After")
+    func rateLimited() async throws {
+        try await withServer() { server in
             let email = try await server.makeUser()
             var statuses: [HTTPStatus] = []
             for _ in 0..<12 {

@@ -1,14 +1,15 @@
 import Foundation
+import GatehouseTesting
 import Testing
 import Vapor
 import VaporTesting
 @testable import AuthServer
 
-@Suite("Refresh-token rotation")
+@Suite("Refresh-token rotation", .onEveryDatabase)
 struct RefreshTests {
-    @Test("a refresh rotates the refresh token and keeps the session", arguments: TestDatabase.available)
-    func rotates(database: TestDatabase) async throws {
-        try await withServer(database) { server in
+    @Test("a refresh rotates the refresh token and keeps the session")
+    func rotates() async throws {
+        try await withServer() { server in
             let browser = try await server.login(try await server.makeUser())
             let before = browser.cookies["refresh_token"]?.value
             server.clock.advance(by: 10)
@@ -20,9 +21,9 @@ struct RefreshTests {
         }
     }
 
-    @Test("two tabs racing with one cookie both succeed with the same successor", arguments: TestDatabase.available)
-    func graceReturnsSameSuccessor(database: TestDatabase) async throws {
-        try await withServer(database) { server in
+    @Test("two tabs racing with one cookie both succeed with the same successor")
+    func graceReturnsSameSuccessor() async throws {
+        try await withServer() { server in
             let first = try await server.login(try await server.makeUser())
             let second = first.copy()
             #expect(try await first.send(.POST, "/auth/refresh", csrf: .held).status == .ok)
@@ -35,9 +36,9 @@ struct RefreshTests {
         }
     }
 
-    @Test("the predecessor after the grace window revokes the whole session and is recorded", arguments: TestDatabase.available)
-    func reuseAfterGraceRevokes(database: TestDatabase) async throws {
-        try await withServer(database) { server in
+    @Test("the predecessor after the grace window revokes the whole session and is recorded")
+    func reuseAfterGraceRevokes() async throws {
+        try await withServer() { server in
             let victim = try await server.login(try await server.makeUser())
             let thief = victim.copy()
             #expect(try await victim.send(.POST, "/auth/refresh", csrf: .held).status == .ok)
@@ -54,7 +55,7 @@ struct RefreshTests {
 
     @Test("a token two generations old revokes the session even inside the window")
     func olderTokenRevokes() async throws {
-        try await withServer(.sqlite) { server in
+        try await withServer() { server in
             let tab = try await server.login(try await server.makeUser())
             let oldest = tab.copy()
             #expect(try await tab.send(.POST, "/auth/refresh", csrf: .held).status == .ok)
@@ -66,7 +67,7 @@ struct RefreshTests {
 
     @Test("an expired access token gets 401 with the Refresh challenge, an absent one without")
     func expiredAccessToken() async throws {
-        try await withServer(.sqlite) { server in
+        try await withServer() { server in
             let browser = try await server.login(try await server.makeUser())
             server.clock.advance(by: 900 + 31)
             let expired = try await browser.send(.GET, "/auth/validate")
@@ -82,7 +83,7 @@ struct RefreshTests {
 
     @Test("no refresh extends a session past its absolute lifetime")
     func absoluteLifetime() async throws {
-        try await withServer(.sqlite, environment: ["GATEHOUSE_SESSION_MAX_AGE": "3600", "GATEHOUSE_REFRESH_TOKEN_TTL": "1800"]) { server in
+        try await withServer(configure: { $0.sessionMaxAge = 3600; $0.refreshTokenTTL = 1800 }) { server in
             let browser = try await server.login(try await server.makeUser())
             server.clock.advance(by: 1700)
             #expect(try await browser.send(.POST, "/auth/refresh", csrf: .held).status == .ok)
@@ -95,7 +96,7 @@ struct RefreshTests {
 
     @Test("a session CSRF token of another session is refused on refresh")
     func csrfOfAnotherSession() async throws {
-        try await withServer(.sqlite) { server in
+        try await withServer() { server in
             let email = try await server.makeUser()
             let first = try await server.login(email)
             let second = try await server.login(email)
@@ -108,7 +109,7 @@ struct RefreshTests {
 
     @Test("a reloaded page finds its session without rotating the refresh token")
     func sessionBootstrap() async throws {
-        try await withServer(.sqlite) { server in
+        try await withServer() { server in
             let browser = try await server.login(try await server.makeUser())
             let refresh = browser.cookies["refresh_token"]?.value
             let body = try await browser.send(.GET, "/auth/session").json()
@@ -123,7 +124,7 @@ struct RefreshTests {
 
     @Test("logout ends the session, clears cookies and can be repeated")
     func logout() async throws {
-        try await withServer(.sqlite) { server in
+        try await withServer() { server in
             let browser = try await server.login(try await server.makeUser())
             let stale = browser.copy()
             let response = try await browser.send(.POST, "/auth/logout", csrf: .held)

@@ -1,14 +1,15 @@
 import Foundation
+import GatehouseTesting
 import Testing
 import Vapor
 import VaporTesting
 @testable import AuthServer
 
-@Suite("Registration and confirmation")
+@Suite("Registration and confirmation", .onEveryDatabase)
 struct RegistrationTests {
-    @Test("a person registers, confirms by mail and logs in", arguments: TestDatabase.available)
-    func registerConfirmLogin(database: TestDatabase) async throws {
-        try await withServer(database) { server in
+    @Test("a person registers, confirms by mail and logs in")
+    func registerConfirmLogin() async throws {
+        try await withServer() { server in
             #expect(try await server.register("Ann@Example.COM").status == .accepted)
             let token = try await server.confirmationToken(for: "ann@example.com")
             let confirm = try await server.browser().send(.GET, "/auth/confirm-account?token=\(token)")
@@ -21,9 +22,9 @@ struct RegistrationTests {
         }
     }
 
-    @Test("registering a taken address answers the same and mails the owner instead", arguments: TestDatabase.available)
-    func duplicateRegistration(database: TestDatabase) async throws {
-        try await withServer(database) { server in
+    @Test("registering a taken address answers the same and mails the owner instead")
+    func duplicateRegistration() async throws {
+        try await withServer() { server in
             let email = try await server.makeUser()
             let fresh = try await server.register("new-\(UUID().uuidString.prefix(6).lowercased())@example.com")
             let taken = try await server.register(email.uppercased())
@@ -34,9 +35,9 @@ struct RegistrationTests {
         }
     }
 
-    @Test("field rules are reported per field", arguments: TestDatabase.available)
-    func validation(database: TestDatabase) async throws {
-        try await withServer(database) { server in
+    @Test("field rules are reported per field")
+    func validation() async throws {
+        try await withServer() { server in
             let response = try await server.browser().send(.POST, "/auth/register", json: [
                 "email": "not-an-address", "password": "password123", "firstName": "", "lastName": "Lee",
             ], csrf: .anonymous)
@@ -48,9 +49,25 @@ struct RegistrationTests {
         }
     }
 
+    @Test("an internationalised address is refused with a clear field error, and nothing is stored or mailed")
+    func internationalisedAddress() async throws {
+        try await withServer() { server in
+            let response = try await server.register("ann@bücher.de")
+            #expect(response.status == .badRequest)
+            #expect(response.problemCode == "validation_failed")
+            let errors = try response.json()["errors"] as? [[String: Any]] ?? []
+            #expect(errors.count == 1)
+            #expect(errors.first?["field"] as? String == "email")
+            #expect(errors.first?["code"] as? String == "invalid_format")
+            #expect((errors.first?["message"] as? String)?.contains("ü") == true)
+            #expect(try await UserRecord.query(on: server.app.db).count() == 0)
+            #expect(try await server.deliverMail().isEmpty)
+        }
+    }
+
     @Test("a used confirmation link stays harmless, an unknown one is invalid, an old one expired")
     func confirmationLinkStates() async throws {
-        try await withServer(.sqlite) { server in
+        try await withServer() { server in
             let email = try await server.makeUser()
             _ = email
             let unknown = try await server.browser().send(.GET, "/auth/confirm-account?token=\(String(repeating: "A", count: 43))")
@@ -65,7 +82,7 @@ struct RegistrationTests {
 
     @Test("resend answers 202 for any address and mails a working link to an unconfirmed one")
     func resendVerification() async throws {
-        try await withServer(.sqlite) { server in
+        try await withServer() { server in
             _ = try await server.register("slow@example.com")
             for email in ["slow@example.com", "nobody@example.com"] {
                 let response = try await server.browser().send(.POST, "/auth/resend-verification", json: ["email": email], csrf: .anonymous)

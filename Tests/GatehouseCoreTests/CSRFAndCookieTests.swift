@@ -54,34 +54,3 @@ struct CookiePolicyTests {
         #expect(policy.cleared().allSatisfy { $0.maxAge == 0 && $0.value.isEmpty })
     }
 }
-
-@Suite("Configuration")
-struct ConfigurationTests {
-    @Test("defaults give a working local setup")
-    func defaults() {
-        let config = Configuration.defaults
-        #expect(config.databaseURL == .sqlite(path: ".data/gatehouse.sqlite"))
-        #expect(config.authURL == "http://localhost:9000" && config.authPort == 9000)
-        #expect(config.accessTokenTTL == 900 && config.refreshGrace == 5 && config.signingAlgorithm == .es256)
-        #expect(config.cookieSecure && config.providers.isEmpty)
-    }
-
-    @Test("bad values are refused with the variable's name")
-    func refusesBadValues() {
-        for (name, value) in [("GATEHOUSE_ACCESS_TOKEN_TTL", "soon"), ("GATEHOUSE_AUTH_URL", "localhost"), ("GATEHOUSE_SIGNING_ALG", "HS256"),
-                              ("GATEHOUSE_DATABASE_URL", "mysql://x"), ("GATEHOUSE_COOKIE_SECURE", "maybe"), ("GATEHOUSE_AUTH_PORT", "70000")] {
-            #expect(throws: ConfigurationError.self) { try Configuration(environment: [name: value]) }
-        }
-    }
-
-    @Test("providers are read by id")
-    func providers() throws {
-        let config = try Configuration(environment: [
-            "GATEHOUSE_GOOGLE_CLIENT_ID": "g", "GATEHOUSE_GOOGLE_CLIENT_SECRET": "s",
-            "GATEHOUSE_OIDC_PROVIDERS": "gitlab", "GATEHOUSE_OIDC_GITLAB_ISSUER": "https://gitlab.example",
-            "GATEHOUSE_OIDC_GITLAB_CLIENT_ID": "c", "GATEHOUSE_OIDC_GITLAB_CLIENT_SECRET": "s", "GATEHOUSE_OIDC_GITLAB_NAME": "GitLab",
-        ])
-        #expect(config.providers.map(\.id) == ["google", "gitlab"])
-        #expect(config.providers[1].name == "GitLab")
-    }
-}

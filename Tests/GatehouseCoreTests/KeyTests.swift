@@ -1,4 +1,5 @@
 import Foundation
+import GatehouseTesting
 import JWTKit
 import Testing
 @testable import GatehouseCore

@@ -5,21 +5,21 @@ import Vapor
 import VaporTesting
 
 /// A browser tab: keeps cookies by name and path as a browser would, and the CSRF token in memory.
-final class TestBrowser {
-    struct StoredCookie {
-        var value: String
-        var path: String
+public final class TestBrowser {
+    public struct StoredCookie {
+        public var value: String
+        public var path: String
     }
 
-    let tester: any TestingApplicationTester
-    var cookies: [String: StoredCookie] = [:]
-    var csrfToken: String?
+    public let tester: any TestingApplicationTester
+    public var cookies: [String: StoredCookie] = [:]
+    public var csrfToken: String?
 
-    init(tester: any TestingApplicationTester) {
+    public init(tester: any TestingApplicationTester) {
         self.tester = tester
     }
 
-    enum CSRF {
+    public enum CSRF {
         /// A fresh anonymous token from `GET /auth/csrf`.
         case anonymous
         /// The token this tab holds (from login, refresh or session).
@@ -29,7 +29,7 @@ final class TestBrowser {
     }
 
     @discardableResult
-    func send(
+    public func send(
         _ method: HTTPMethod, _ path: String, json: [String: any Sendable]? = nil, csrf: CSRF = .none,
         headers extra: HTTPHeaders = [:]
     ) async throws -> TestingHTTPResponse {
@@ -55,30 +55,16 @@ final class TestBrowser {
         return response
     }
 
-    func anonymousCSRF() async throws -> String {
+    public func anonymousCSRF() async throws -> String {
         let response = try await tester.sendRequest(.GET, "/auth/csrf")
         return try #require(try response.json()["csrfToken"] as? String)
     }
 
     /// A second tab of the same browser: same cookie jar (copied now), its own memory.
-    func copy() -> TestBrowser {
+    public func copy() -> TestBrowser {
         let other = TestBrowser(tester: tester)
         other.cookies = cookies
         other.csrfToken = csrfToken
         return other
     }
-}
-
-extension TestingHTTPResponse {
-    func json() throws -> [String: Any] {
-        (try JSONSerialization.jsonObject(with: Data(buffer: body))) as? [String: Any] ?? [:]
-    }
-
-    func jsonArray() throws -> [[String: Any]] {
-        (try JSONSerialization.jsonObject(with: Data(buffer: body))) as? [[String: Any]] ?? []
-    }
-
-    var problemCode: String? { (try? json())?["code"] as? String }
-
-    var setCookies: [String: HTTPCookies.Value] { headers.setCookie?.all ?? [:] }
 }

@@ -1,5 +1,7 @@
 import Foundation
 import GatehouseCore
+import GatehouseDatabase
+import GatehouseTesting
 import Testing
 import Vapor
 import VaporTesting
@@ -60,35 +62,18 @@ struct ResourceTestServer {
     }
 }
 
-struct FixedKeys: VerificationKeyProvider {
-    let keys: [VerificationKey]
-    func verificationKey(for kid: String) async -> VerificationKey? { keys.first { $0.kid == kid } }
-}
-
 func withResourceServer(cache: Bool = true, _ body: (ResourceTestServer) async throws -> Void) async throws {
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("gh-resource-\(UUID().uuidString)")
     defer { try? FileManager.default.removeItem(at: folder) }
-    var database = "sqlite://\(folder.path)/resource.sqlite"
+    var configuration = ResourceServerConfiguration()
+    configuration.database = .sqlite(path: "\(folder.path)/resource.sqlite")
     if let base = ProcessInfo.processInfo.environment["GATEHOUSE_TEST_POSTGRES_URL"], ProcessInfo.processInfo.environment["GATEHOUSE_TEST_RESOURCE_ON_POSTGRES"] == "1" {
-        database = base
+        configuration.database = .postgres(url: base)
     }
-    let configuration = try Configuration(environment: ["GATEHOUSE_RESOURCE_DATABASE_URL": database])
     let key = try SigningKey.generate(.es256)
     let clock = ManualClock(Date())
     let app = try await makeResourceServer(ResourceServerSettings(
-        configuration: configuration, environment: .testing, clock: clock, keys: FixedKeys(keys: [key.publicKey]),
+        configuration: configuration, environment: .testing, clock: clock, keys: StaticKeys(keys: [key.publicKey]),
         cacheVerifiedTokens: cache))
-    do {
-        try await body(ResourceTestServer(app: app, clock: clock, key: key))
-    } catch {
-        try await app.asyncShutdown()
-        throw error
-    }
-    try await app.asyncShutdown()
-}
-
-extension TestingHTTPResponse {
-    func json() throws -> [String: Any] { (try JSONSerialization.jsonObject(with: Data(buffer: body))) as? [String: Any] ?? [:] }
-    func jsonArray() throws -> [[String: Any]] { (try JSONSerialization.jsonObject(with: Data(buffer: body))) as? [[String: Any]] ?? [] }
-    var problemCode: String? { (try? json())?["code"] as? String }
+    try await app.run { app in try await body(ResourceTestServer(app: app, clock: clock, key: key)) }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import GatehouseTesting
 import GatehouseCore
 import Testing
 import Vapor
@@ -18,15 +19,12 @@ struct WebServerTests {
             <script type="module" src="/assets/app-ABC123.js"></script></head><body></body></html>
             """.write(to: root.appendingPathComponent("index.html"), atomically: true, encoding: .utf8)
         try "console.log(1)".write(to: root.appendingPathComponent("assets/app-ABC123.js"), atomically: true, encoding: .utf8)
-        let config = try Configuration(environment: [
-            "GATEHOUSE_WEB_ROOT": root.path, "GATEHOUSE_AUTH_URL": "https://auth.example.com", "GATEHOUSE_RESOURCE_URL": "https://api.example.com",
-        ])
+        var config = WebServerConfiguration()
+        config.webRoot = root.path
+        config.authURL = "https://auth.example.com"
+        config.resourceURL = "https://api.example.com"
         let app = try await makeWebServer(WebServerSettings(configuration: config, environment: .testing))
-        do { try await body(try app.testing()) } catch {
-            try await app.asyncShutdown()
-            throw error
-        }
-        try await app.asyncShutdown()
+        try await app.run { app in try await body(try app.testing()) }
     }
 
     @Test("every SPA route gets index.html, uncached, with the configured server URLs", arguments: ["/", "/login", "/reset-password?token=abc", "/account", "/auth/callback?status=success"])

@@ -1,6 +1,7 @@
 import Fluent
 import Foundation
 import GatehouseCore
+import GatehouseDatabase
 import SQLKit
 
 /// What an emailed one-time token is for, with its lifetime.
@@ -19,15 +20,15 @@ enum OneTimePurpose: String {
 /// Emailed tokens: 256 random bits, only the SHA-256 stored, single use.
 enum OneTimeTokens {
     /// Creates a token for `user`, replacing any unused one of the same purpose, and returns the secret.
-    static func issue(_ purpose: OneTimePurpose, for user: UUID, now: Date, on db: any Database) async throws -> String {
+    static func issue(_ purpose: OneTimePurpose, for user: UserID, now: Date, on db: any Database) async throws -> String {
         try await OneTimeTokenRecord.query(on: db)
-            .filter(\.$userID == user).filter(\.$purpose == purpose.rawValue).filter(\.$usedAt == nil)
+            .filter(\.$userID == user.uuid).filter(\.$purpose == purpose.rawValue).filter(\.$usedAt == nil)
             .delete()
         let secret = Secrets.token()
         let record = OneTimeTokenRecord()
         record.tokenHash = digest(secret)
         record.purpose = purpose.rawValue
-        record.userID = user
+        record.userID = user.uuid
         record.createdAt = now
         record.expiresAt = now + purpose.lifetime
         try await record.create(on: db)
@@ -53,6 +54,41 @@ enum OneTimeTokens {
 
     static func digest(_ secret: String) -> String {
         Secrets.sha256Hex(secret)
+    }
+
+    /// Forgets tokens that expired more than a day ago.
+    static func prune(now: Date, on db: any Database) async throws {
+        try await OneTimeTokenRecord.query(on: db).filter(\.$expiresAt < now - 86_400).delete()
+    }
+}
+
+/// A single-use emailed token (confirmation or reset), stored only as its SHA-256.
+final class OneTimeTokenRecord: Model, @unchecked Sendable {
+    // See UserRecord for why `@unchecked Sendable` is safe.
+    static let schema = "one_time_tokens"
+
+    @ID(key: .id) var id: UUID?
+    @Field(key: "token_hash") var tokenHash: String
+    @Field(key: "purpose") var purpose: String
+    @Field(key: "user_id") var userID: UUID
+    @Field(key: "created_at") var createdAt: Date
+    @Field(key: "expires_at") var expiresAt: Date
+    @OptionalField(key: "used_at") var usedAt: Date?
+
+    init() {}
+
+    static func createSchema(on database: any Database) async throws {
+        try await database.schema(schema)
+            .id()
+            .field("token_hash", .string, .required)
+            .field("purpose", .string, .required)
+            .field("user_id", .uuid, .required, .references("users", "id", onDelete: .cascade))
+            .field("created_at", .datetime, .required)
+            .field("expires_at", .datetime, .required)
+            .field("used_at", .datetime)
+            .unique(on: "token_hash")
+            .create()
+        try await database.sql.raw("CREATE INDEX one_time_tokens_user_idx ON one_time_tokens (user_id, purpose)").run()
     }
 }
 

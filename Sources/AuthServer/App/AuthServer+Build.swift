@@ -1,57 +1,87 @@
 import Fluent
 import Foundation
 import GatehouseCore
+import GatehouseDatabase
 import GatehouseGuard
-import ServerSupport
 import Vapor
 
 /// Builds a ready Auth Server: database migrated, keys loaded (or generated), routes and background
 /// jobs in place. The executable and the tests call this same function.
 public func makeAuthServer(_ settings: AuthServerSettings) async throws -> Application {
     let config = settings.configuration
-    return try await Application.make(settings.environment, host: config.bindHost, port: config.authPort) { app in
+    return try await Application.make(settings.environment, host: config.bindHost, port: config.port) { app in
         try await configure(app, settings)
     }
 }
 
+/// The composition root: the shared pieces, then every capability's controller and migrations.
 private func configure(_ app: Application, _ settings: AuthServerSettings) async throws {
     let config = settings.configuration
+    let clock = settings.clock
     app.routes.defaultMaxBodySize = "16kb"
 
-    try app.useDatabase(config.databaseURL)
+    try app.useDatabase(config.database)
+    try await app.prepareDatabase(config.database)
     app.migrations.add(Migrations.all)
     try await app.autoMigrate()
 
     let keys = try KeyStore(
         directory: KeyDirectory(path: config.keysDirectory, algorithm: config.signingAlgorithm, retention: config.longestTokenLifetime),
-        clock: settings.clock)
-    let verifier = TokenVerifier(keys: keys, issuer: config.authURL, audience: config.authURL, leeway: config.clockLeeway, clock: settings.clock)
-    let sessionTokens = SessionTokens(
-        issuer: TokenIssuer(keys: keys), authURL: config.authURL, resourceURL: config.resourceURL,
+        clock: clock)
+    let verifier = TokenVerifier(keys: keys, issuer: config.authURL, audience: config.authURL, leeway: config.clockLeeway, clock: clock)
+    let issuer = TokenIssuer(keys: keys)
+    let tokens = SessionTokens(
+        issuer: issuer, authURL: config.authURL, resourceURL: config.resourceURL,
         accessTokenTTL: config.accessTokenTTL, refreshTokenTTL: config.refreshTokenTTL)
+    let sessions = SessionStore(tokens: tokens, clock: clock, sessionMaxAge: config.sessionMaxAge, refreshGrace: config.refreshGrace)
+    let refreshTokens = RefreshTokenAuthenticator(verifier: verifier)
+    let callerSession = CallerSession(refreshTokens: refreshTokens, verifier: verifier)
+    let ledger = SpentTokenLedger()
+    let csrf = AuthCSRF(verifier: verifier, callerSession: callerSession, ledger: ledger)
+    let signedIn = SignedIn(verifier: verifier, sessions: sessions)
+    let hasher = try PasswordHasher(parameters: settings.passwordHashing.parameters, threadPool: app.threadPool)
+    let passwordPolicy = PasswordPolicy(commonPasswords: try CommonPasswords.bundled())
     let rateLimiter = RateLimiter()
-    let services = AuthServices(
-        configuration: config, clock: settings.clock, database: app.db, keys: keys, verifier: verifier,
-        sessionTokens: sessionTokens,
-        sessions: SessionService(
-            database: app.db, tokens: sessionTokens, verifier: verifier, clock: settings.clock,
-            sessionMaxAge: config.sessionMaxAge, refreshGrace: config.refreshGrace),
-        hasher: try PasswordHasher(parameters: settings.passwordHashing.parameters, threadPool: app.threadPool),
-        passwordPolicy: PasswordPolicy(commonPasswords: try CommonPasswords.bundled()),
-        templates: MailTemplates(authURL: config.authURL, spaURL: config.spaURL),
-        outbox: Outbox(rateLimiter: rateLimiter), rateLimiter: rateLimiter,
-        csrfLedger: SpentCSRFTokens(database: app.db))
+    let outbox = Outbox(rateLimiter: rateLimiter)
+    let templates = MailTemplates(authURL: config.authURL, spaURL: config.spaURL)
+    let cookies = config.cookiePolicy
 
     app.middleware = .init()
     app.middleware.use(CORSMiddleware(configuration: .gatehouse(allowing: config.spaURL)))
     app.middleware.use(SecurityHeadersMiddleware())
-    try AuthRoutes(services: services).register(on: app)
+    let controllers: [any RouteCollection] = [
+        SessionController(
+            sessions: sessions, tokens: tokens, refreshTokens: refreshTokens, callerSession: callerSession, csrf: csrf,
+            hasher: hasher, rateLimiter: rateLimiter, cookies: cookies, clock: clock),
+        SessionListController(sessions: sessions, signedIn: signedIn, csrf: csrf, cookies: cookies, clock: clock),
+        UserController(signedIn: signedIn),
+        RegistrationController(
+            registration: RegistrationService(hasher: hasher, outbox: outbox, templates: templates, clock: clock),
+            passwordPolicy: passwordPolicy, csrf: csrf, spaURL: config.spaURL),
+        PasswordController(
+            sessions: sessions, signedIn: signedIn, csrf: csrf, hasher: hasher, passwordPolicy: passwordPolicy,
+            outbox: outbox, templates: templates, cookies: cookies, clock: clock),
+        ProviderListController(providers: config.providers, authURL: config.authURL),
+        IdentityListController(
+            providerNames: Dictionary(config.providers.map { ($0.id, $0.name) }, uniquingKeysWith: { first, _ in first }),
+            signedIn: signedIn),
+        FederationController(
+            providers: settings.identityProviders ?? Dictionary(uniqueKeysWithValues: config.providers.map {
+                ($0.id, OIDCProvider(configuration: $0, client: app.http.client.shared, clock: clock, leeway: config.clockLeeway))
+            }),
+            linker: AccountLinker(sessions: sessions, clock: clock), sessions: sessions, issuer: issuer, verifier: verifier,
+            ledger: ledger, cookies: cookies, clock: clock, authURL: config.authURL, spaURL: config.spaURL),
+        DiscoveryController(keys: keys, issuer: config.authURL),
+        Actuator(database: app.db, role: "auth"),
+    ]
+    for controller in controllers { try app.register(collection: controller) }
     app.middleware.use(ProblemMiddleware(routes: app.routes))
+    app.middleware.use(DatabaseFailureMiddleware())
 
     if settings.runBackgroundJobs {
         let mailer = try settings.mailer ?? makeMailer(config, app: app)
         app.lifecycle.use(BackgroundJobs(
-            outbox: OutboxWorker(database: app.db, mailer: mailer, clock: settings.clock, logger: app.logger),
-            housekeeping: Housekeeping(database: app.db, clock: settings.clock, logger: app.logger)))
+            outbox: OutboxWorker(database: app.db, mailer: mailer, clock: clock, logger: app.logger),
+            housekeeping: Housekeeping(database: app.db, sessions: sessions, clock: clock, logger: app.logger)))
     }
 }

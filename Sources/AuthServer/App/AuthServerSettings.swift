@@ -1,10 +1,11 @@
 import Foundation
 import GatehouseCore
+import GatehouseMail
 import Vapor
 
 /// What `makeAuthServer` needs beyond the configuration: effects that tests replace.
 public struct AuthServerSettings: Sendable {
-    public var configuration: Configuration
+    public var configuration: AuthServerConfiguration
     public var environment: Environment
     public var clock: any WallClock
     /// Replaces the configured mail transport (SMTP or outbox folder), e.g. with a recording double.
@@ -12,9 +13,11 @@ public struct AuthServerSettings: Sendable {
     /// Outbox delivery and housekeeping loops; tests turn them off and drive them by hand.
     public var runBackgroundJobs: Bool
     public var passwordHashing: PasswordHashingCost
+    /// Replaces the configured OpenID providers by id (tests put fakes here).
+    var identityProviders: [String: any IdentityProvider]?
 
     public init(
-        configuration: Configuration, environment: Environment = .production, clock: any WallClock = SystemClock(),
+        configuration: AuthServerConfiguration = .init(), environment: Environment = .production, clock: any WallClock = SystemClock(),
         mailer: (any Mailer)? = nil, runBackgroundJobs: Bool = true, passwordHashing: PasswordHashingCost = .owasp
     ) {
         self.configuration = configuration

@@ -1,21 +1,23 @@
 import Fluent
 import Foundation
 import GatehouseCore
+import GatehouseDatabase
 import Logging
 
-/// Forgets what no longer matters: spent CSRF ids past their expiry, stale rate-limit windows,
-/// sessions long ended, used or expired one-time tokens.
+/// Forgets what no longer matters, asking each store to prune its own table: spent token ids past
+/// their expiry, stale rate-limit windows, sessions long ended, used or expired one-time tokens.
 struct Housekeeping: Sendable {
     let database: any Database
+    let sessions: SessionStore
     let clock: any WallClock
     let logger: Logger
 
     func sweep() async throws {
         let now = clock.now()
-        try await SpentCSRFTokens(database: database).prune(now: now)
-        try await database.sql.raw("DELETE FROM rate_limits WHERE window_start < \(bind: now - 86_400)").run()
-        try await OneTimeTokenRecord.query(on: database).filter(\.$expiresAt < now - 86_400).delete()
-        try await SessionRecord.query(on: database).filter(\.$expiresAt < now - 86_400).delete()
+        try await SpentTokenLedger().prune(now: now, on: database)
+        try await RateLimiter().prune(now: now, on: database.sql)
+        try await OneTimeTokens.prune(now: now, on: database)
+        try await sessions.prune(now: now, on: database)
     }
 
     func run(every interval: Duration = .seconds(60)) async {

@@ -1,6 +1,8 @@
 import Fluent
 import Foundation
 import GatehouseCore
+import GatehouseDatabase
+import GatehouseMail
 
 /// Decides which local account a federated identity signs in to (LESSONS 10: account pre-hijacking).
 ///
@@ -11,11 +13,12 @@ import GatehouseCore
 /// - An unverified provider email never links: `email_not_verified` if the address is taken.
 /// - Otherwise a new account with no password (one can be set through forgot password).
 struct AccountLinker: Sendable {
-    let services: AuthServices
+    let sessions: SessionStore
+    let clock: any WallClock
 
-    func account(for claims: IDTokenClaims, provider: OIDCProviderConfiguration, ip: String) async throws -> UserRecord {
-        let now = services.clock.now()
-        return try await services.database.transaction { tx in
+    func account(for claims: IDTokenClaims, provider: OIDCProviderConfiguration, ip: String, on db: any Database) async throws -> UserRecord {
+        let now = clock.now()
+        return try await db.write { [sessions] tx in
             if let identity = try await IdentityRecord.query(on: tx)
                 .filter(\.$issuer == provider.issuer).filter(\.$subject == claims.sub).first(),
                 let user = try await UserRecord.find(identity.userID, on: tx)
@@ -24,17 +27,17 @@ struct AccountLinker: Sendable {
                 try await identity.save(on: tx)
                 return user
             }
-            guard let email = claims.email.flatMap(EmailAddress.init) else { throw FederationError.emailMissing }
+            guard let email = claims.email.flatMap(EmailAddress.lenient) else { throw FederationError.emailMissing }
             let verifiedByProvider = claims.email_verified == true
             let user: UserRecord
-            if let existing = try await UserRecord.query(on: tx).filter(\.$email == email.value).first() {
+            if let existing = try await UserRecord.find(email: email, on: tx) {
                 guard verifiedByProvider else { throw FederationError.emailNotVerified }
                 if !existing.isVerified {
                     existing.passwordHash = nil
                     existing.emailVerifiedAt = now
                     existing.updatedAt = now
                     try await existing.save(on: tx)
-                    try await services.sessions.revokeAll(of: try existing.requireID(), reason: "federated_takeover", now: now, on: tx)
+                    try await sessions.revokeAll(of: try existing.userID, reason: "federated_takeover", now: now, on: tx)
                     try await SecurityEvents.record(.federatedTakeover, user: try existing.requireID(), session: nil, ip: ip, now: now, on: tx)
                 }
                 user = existing

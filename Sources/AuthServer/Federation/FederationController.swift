@@ -6,21 +6,34 @@ import Vapor
 /// `GET /oauth2/authorization/{provider}` and `GET /login/oauth2/code/{provider}`: the authorization
 /// code flow with PKCE S256, `state` and `nonce` (RFC 9700, OIDC Core §3.1). Every failure ends at
 /// `{SPA}/auth/callback?status=error&code=…`; success there with the same cookies as a password login.
-struct FederationController: Sendable {
-    let services: AuthServices
-    let providers: [String: OIDCProvider]
+struct FederationController: RouteCollection {
+    let providers: [String: any IdentityProvider]
+    let linker: AccountLinker
+    let sessions: SessionStore
+    let issuer: TokenIssuer
+    let verifier: TokenVerifier
+    let ledger: SpentTokenLedger
+    let cookies: CookiePolicy
+    let clock: any WallClock
+    let authURL: String
+    let spaURL: String
 
     static let callbackPath = CookiePolicy.federationCallbackPath
 
-    func redirectURI(_ provider: String) -> String { "\(services.configuration.authURL)\(Self.callbackPath)/\(provider)" }
+    func boot(routes: any RoutesBuilder) throws {
+        routes.get("oauth2", "authorization", ":provider", use: start)
+        routes.get("login", "oauth2", "code", ":provider", use: callback)
+    }
+
+    func redirectURI(_ provider: String) -> String { "\(authURL)\(Self.callbackPath)/\(provider)" }
 
     func start(_ req: Request) async throws -> Response {
         guard let id = req.parameters.get("provider"), let provider = providers[id] else { throw Problem.notFound }
-        let state = FederationStateClaims.start(provider: id, issuer: services.configuration.authURL, now: services.clock.now())
+        let state = FederationStateClaims.start(provider: id, issuer: authURL, now: clock.now())
         do {
             let url = try await provider.authorizationURL(state: state, redirectURI: redirectURI(id))
             let response = redirect(to: url)
-            response.setCookie(stateCookie(try services.sessionTokens.issuer.sign(state), maxAge: 600))
+            response.setCookie(stateCookie(try issuer.sign(state), maxAge: 600))
             return response
         } catch let error as FederationError {
             return failure(error)
@@ -38,10 +51,10 @@ struct FederationController: Sendable {
             let state = try await verifiedState(req, provider: id)
             guard let code = try? req.query.get(String.self, at: "code"), !code.isEmpty else { throw FederationError.providerError }
             let claims = try await provider.exchange(code: code, state: state, redirectURI: redirectURI(id))
-            let user = try await AccountLinker(services: services).account(for: claims, provider: provider.configuration, ip: req.client.ipAddress)
-            let tokens = try await services.sessions.start(for: user, client: req.client)
-            let response = redirect(to: "\(services.configuration.spaURL)/auth/callback?status=success")
-            response.setTokenCookies(tokens, policy: services.cookies, now: services.clock.now())
+            let user = try await linker.account(for: claims, provider: provider.configuration, ip: req.client.ipAddress, on: req.db)
+            let issued = try await sessions.start(for: user, client: req.client, on: req.db)
+            let response = redirect(to: "\(spaURL)/auth/callback?status=success")
+            response.setTokenCookies(issued, policy: cookies, now: clock.now())
             response.setCookie(stateCookie("", maxAge: 0))
             return response
         } catch let error as FederationError {
@@ -54,23 +67,23 @@ struct FederationController: Sendable {
     /// The state cookie must be genuine, unexpired, for this provider, unspent, and match `state`.
     private func verifiedState(_ req: Request, provider: String) async throws -> FederationStateClaims {
         guard let cookie = req.cookie(named: CookiePolicy.federationStateName),
-            let claims = try? await services.verifier.verify(cookie, as: FederationStateClaims.self),
+            let claims = try? await verifier.verify(cookie, as: FederationStateClaims.self),
             claims.provider == provider,
             let returned = try? req.query.get(String.self, at: "state"),
-            constantTimeEquals(returned, claims.state),
-            try await services.csrfLedger.spend(claims.jti, expiresAt: claims.expiresAt)
+            Secrets.constantTimeEquals(returned, claims.state),
+            try await ledger.spend(claims.jti, expiresAt: claims.expiresAt, on: req.db)
         else { throw FederationError.invalidState }
         return claims
     }
 
     private func stateCookie(_ value: String, maxAge: Int) -> CookieSpec {
-        services.cookies.federationState(value, maxAge: maxAge)
+        cookies.federationState(value, maxAge: maxAge)
     }
 
     private func failure(_ error: FederationError) -> Response { failure(code: error.rawValue) }
 
     private func failure(code: String) -> Response {
-        let response = redirect(to: "\(services.configuration.spaURL)/auth/callback?status=error&code=\(code)")
+        let response = redirect(to: "\(spaURL)/auth/callback?status=error&code=\(code)")
         response.setCookie(stateCookie("", maxAge: 0))
         return response
     }

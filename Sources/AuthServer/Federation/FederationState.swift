@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import GatehouseCore
 
 /// What a browser carries through a federated login, in a short-lived signed HttpOnly cookie:
 /// the `state` and `nonce` it must come back with and the PKCE verifier (RFC 7636), bound to one

@@ -1,4 +1,5 @@
 import Foundation
+import GatehouseCore
 
 /// The claims Gatehouse reads from an OpenID Connect ID token.
 public struct IDTokenClaims: Decodable, Sendable, Equatable {
@@ -72,12 +73,13 @@ public struct IDTokenValidator: Sendable {
     }
 
     public func validate(_ token: String, nonce expected: String) async throws(IDTokenRejection) -> IDTokenClaims {
-        guard let parts = CompactJWS.parse(token), parts.header.crit == nil else { throw .malformed }
-        let key = if let kid = parts.header.kid { await keys.verificationKey(for: kid) } else { await keys.soleKey() }
-        guard let key, parts.header.alg == key.algorithm.rawValue,
-            key.isValidSignature(parts.signature, for: Data(parts.signingInput.utf8))
-        else { throw .signature }
-        guard let claims = try? JSONDecoder().decode(IDTokenClaims.self, from: parts.payload) else { throw .malformed }
+        let payload: Data
+        switch await ProviderSignature.check(token, against: keys) {
+        case .verified(let verified): payload = verified
+        case .malformed: throw .malformed
+        case .unverified: throw .signature
+        }
+        guard let claims = try? JSONDecoder().decode(IDTokenClaims.self, from: payload) else { throw .malformed }
         guard issuers.contains(claims.iss) else { throw .issuer }
         guard claims.aud.contains(clientID) else { throw .audience }
         if claims.aud.values.count > 1 || claims.azp != nil {
@@ -86,17 +88,7 @@ public struct IDTokenValidator: Sendable {
         let now = clock.now().timeIntervalSince1970
         guard TimeInterval(claims.exp) + leeway > now else { throw .expired }
         guard TimeInterval(claims.iat) <= now + leeway else { throw .malformed }
-        guard let nonce = claims.nonce, constantTimeEquals(nonce, expected) else { throw .nonce }
+        guard let nonce = claims.nonce, Secrets.constantTimeEquals(nonce, expected) else { throw .nonce }
         return claims
     }
-}
-
-/// Compares two secrets without leaking where they differ through timing.
-public func constantTimeEquals(_ lhs: String, _ rhs: String) -> Bool {
-    let a = Array(lhs.utf8)
-    let b = Array(rhs.utf8)
-    guard a.count == b.count else { return false }
-    var difference: UInt8 = 0
-    for index in a.indices { difference |= a[index] ^ b[index] }
-    return difference == 0
 }

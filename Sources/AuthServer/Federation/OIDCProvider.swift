@@ -6,20 +6,9 @@ import NIOCore
 import NIOHTTP1
 import Synchronization
 
-/// Why a federated login failed; the raw value is the `code` the SPA explains in words.
-enum FederationError: String, Error {
-    case accessDenied = "access_denied"
-    case invalidState = "invalid_state"
-    case providerUnavailable = "provider_unavailable"
-    case providerError = "provider_error"
-    case unknownProvider = "unknown_provider"
-    case emailNotVerified = "email_not_verified"
-    case emailMissing = "email_missing"
-}
-
 /// One configured OpenID provider: discovery (cached), the authorization URL, the code exchange and
 /// the ID-token validator with the provider's JWKS (cached, refetched on an unknown `kid`).
-final class OIDCProvider: Sendable {
+final class OIDCProvider: IdentityProvider {
     struct Metadata: Decodable {
         var issuer: String
         var authorization_endpoint: String

@@ -1,3 +1,4 @@
+import Fluent
 import Foundation
 import GatehouseCore
 import SQLKit
@@ -36,6 +37,19 @@ struct RateLimiter: Sendable {
     /// Forgets a bucket, e.g. after a successful login.
     func reset(_ bucket: String, on sql: any SQLDatabase) async throws {
         try await sql.raw("DELETE FROM rate_limits WHERE bucket = \(bind: Self.bucketKey(bucket))").run()
+    }
+
+    /// Forgets windows that closed more than a day ago.
+    func prune(now: Date, on sql: any SQLDatabase) async throws {
+        try await sql.raw("DELETE FROM rate_limits WHERE window_start < \(bind: now - 86_400)").run()
+    }
+
+    static func createSchema(on database: any Database) async throws {
+        try await database.schema("rate_limits")
+            .field("bucket", .string, .identifier(auto: false))
+            .field("window_start", .datetime, .required)
+            .field("hits", .int, .required)
+            .create()
     }
 
     /// Buckets name email addresses; hash them so the table holds no address in clear.

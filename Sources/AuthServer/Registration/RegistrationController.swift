@@ -1,13 +1,23 @@
 import Foundation
 import GatehouseCore
 import GatehouseGuard
-import ServerSupport
+import GatehouseMail
 import Vapor
 
 /// `POST /auth/register`, `GET /auth/confirm-account`, `POST /auth/resend-verification`.
-struct RegistrationController: Sendable {
-    let services: AuthServices
-    var registration: RegistrationService { RegistrationService(services: services) }
+struct RegistrationController: RouteCollection {
+    let registration: RegistrationService
+    let passwordPolicy: PasswordPolicy
+    let csrf: AuthCSRF
+    let spaURL: String
+
+    func boot(routes: any RoutesBuilder) throws {
+        let auth = routes.grouped("auth")
+        auth.get("confirm-account", use: confirm)
+        let anonymous = auth.grouped(csrf.require(.anonymousOrSession))
+        anonymous.post("register", use: register)
+        anonymous.post("resend-verification", use: resend)
+    }
 
     struct RegisterRequest: Content {
         var email: String?
@@ -19,48 +29,29 @@ struct RegistrationController: Sendable {
         var marketingOptIn: Bool?
     }
 
-    struct EmailRequest: Content {
-        var email: String?
-    }
-
-    struct Accepted: Content {
-        var status = "accepted"
-        var message: String
-    }
-
     func register(_ req: Request) async throws -> Response {
         let input = try req.content.decode(RegisterRequest.self)
         let account = try validate(input)
-        try await registration.register(account)
+        try await registration.register(account, on: req.db)
         return try jsonResponse(
             Accepted(message: "If the address can be registered, a confirmation link is on its way."), status: .accepted)
     }
 
     func confirm(_ req: Request) async throws -> Response {
         let token = (try? req.query.get(String.self, at: "token")) ?? ""
-        let status = try await registration.confirm(token)
+        let status = try await registration.confirm(token, on: req.db)
         let response = Response(status: .found)
-        response.headers.replaceOrAdd(name: .location, value: "\(services.configuration.spaURL)/confirm-account?status=\(status.rawValue)")
+        response.headers.replaceOrAdd(name: .location, value: "\(spaURL)/confirm-account?status=\(status.rawValue)")
         response.headers.replaceOrAdd(name: .cacheControl, value: "no-store")
         response.headers.replaceOrAdd(name: "Referrer-Policy", value: "no-referrer")
         return response
     }
 
     func resend(_ req: Request) async throws -> Response {
-        let email = try Self.validEmail(req.content.decode(EmailRequest.self).email)
-        try await registration.resendConfirmation(to: email)
+        let email = try EmailAddress.field(req.content.decode(EmailRequest.self).email)
+        try await registration.resendConfirmation(to: email, on: req.db)
         return try jsonResponse(
             Accepted(message: "If the address has an unconfirmed account, a new link is on its way."), status: .accepted)
-    }
-
-    static func validEmail(_ raw: String?) throws -> EmailAddress {
-        guard let raw, !raw.isEmpty else {
-            throw AuthError.validation([.init(field: "email", code: "required", message: "Enter your email address.")])
-        }
-        guard let email = EmailAddress(raw) else {
-            throw AuthError.validation([.init(field: "email", code: "invalid_format", message: "Enter a valid email address.")])
-        }
-        return email
     }
 
     private func validate(_ input: RegisterRequest) throws -> NewAccount {
@@ -68,10 +59,10 @@ struct RegistrationController: Sendable {
         let email = EmailAddress(input.email ?? "")
         if (input.email ?? "").isEmpty {
             errors.append(.init(field: "email", code: "required", message: "Enter your email address."))
-        } else if email == nil {
-            errors.append(.init(field: "email", code: "invalid_format", message: "Enter a valid email address."))
+        } else if let problem = EmailAddress.problem(with: input.email ?? "") {
+            errors.append(problem)
         }
-        if let problem = services.passwordPolicy.problem(with: input.password ?? "", field: "password") {
+        if let problem = passwordPolicy.problem(with: input.password ?? "", field: "password") {
             errors.append(problem)
         }
         let first = Self.name(input.firstName, field: "firstName", label: "first name", into: &errors)

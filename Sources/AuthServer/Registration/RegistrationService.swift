@@ -1,6 +1,8 @@
 import Fluent
 import Foundation
 import GatehouseCore
+import GatehouseDatabase
+import GatehouseMail
 
 /// A registration that passed validation.
 struct NewAccount: Sendable {
@@ -15,19 +17,22 @@ struct NewAccount: Sendable {
 /// Registration and email confirmation. Every outcome looks the same from outside: an existing
 /// address is answered by a mail to its owner, never by a different response.
 struct RegistrationService: Sendable {
-    let services: AuthServices
+    let hasher: PasswordHasher
+    let outbox: Outbox
+    let templates: MailTemplates
+    let clock: any WallClock
 
     enum ConfirmationStatus: String {
         case success, expired, invalid
     }
 
-    func register(_ account: NewAccount) async throws {
+    func register(_ account: NewAccount, on db: any Database) async throws {
         // Hash first, whatever happens next, so both branches cost the same.
-        let hash = try await services.hasher.hash(account.password)
-        let now = services.clock.now()
+        let hash = try await hasher.hash(account.password)
+        let now = clock.now()
         do {
-            try await services.database.transaction { tx in
-                if let existing = try await UserRecord.query(on: tx).filter(\.$email == account.email.value).first() {
+            try await db.write { tx in
+                if let existing = try await UserRecord.find(email: account.email, on: tx) {
                     try await registerAgain(existing, account: account, hash: hash, now: now, on: tx)
                 } else {
                     try await create(account, hash: hash, now: now, on: tx)
@@ -53,8 +58,8 @@ struct RegistrationService: Sendable {
     /// replaced by this one, and only the newest confirmation link works.
     private func registerAgain(_ user: UserRecord, account: NewAccount, hash: String, now: Date, on tx: any Database) async throws {
         if user.isVerified {
-            try await services.outbox.enqueue(
-                services.templates.alreadyRegistered(to: user.email, firstName: user.firstName), now: now, on: tx)
+            try await outbox.enqueue(
+                templates.alreadyRegistered(to: user.email, firstName: user.firstName), now: now, on: tx)
             return
         }
         apply(account, hash: hash, now: now, to: user)
@@ -73,21 +78,21 @@ struct RegistrationService: Sendable {
     }
 
     func sendConfirmation(to user: UserRecord, now: Date, on tx: any Database) async throws {
-        let token = try await OneTimeTokens.issue(.confirmAccount, for: try user.requireID(), now: now, on: tx)
-        try await services.outbox.enqueue(
-            services.templates.confirmAccount(to: user.email, firstName: user.firstName, token: token), now: now, on: tx)
+        let token = try await OneTimeTokens.issue(.confirmAccount, for: try user.userID, now: now, on: tx)
+        try await outbox.enqueue(
+            templates.confirmAccount(to: user.email, firstName: user.firstName, token: token), now: now, on: tx)
     }
 
     /// Confirms an address. Repeating a used link for a confirmed account still says success:
     /// mail scanners fetch links before people click them.
-    func confirm(_ secret: String) async throws -> ConfirmationStatus {
-        let now = services.clock.now()
-        guard let record = try await OneTimeTokens.find(secret, purpose: .confirmAccount, on: services.database),
-            let user = try await UserRecord.find(record.userID, on: services.database)
+    func confirm(_ secret: String, on db: any Database) async throws -> ConfirmationStatus {
+        let now = clock.now()
+        guard let record = try await OneTimeTokens.find(secret, purpose: .confirmAccount, on: db),
+            let user = try await UserRecord.find(record.userID, on: db)
         else { return .invalid }
         if record.usedAt != nil { return user.isVerified ? .success : .invalid }
         if record.expiresAt <= now { return .expired }
-        return try await services.database.transaction { tx in
+        return try await db.write { tx in
             guard try await OneTimeTokens.spend(record, now: now, on: tx) else { return user.isVerified ? .success : .invalid }
             if user.emailVerifiedAt == nil {
                 user.emailVerifiedAt = now
@@ -98,10 +103,10 @@ struct RegistrationService: Sendable {
         }
     }
 
-    func resendConfirmation(to email: EmailAddress) async throws {
-        let now = services.clock.now()
-        try await services.database.transaction { tx in
-            guard let user = try await UserRecord.query(on: tx).filter(\.$email == email.value).first(), !user.isVerified else { return }
+    func resendConfirmation(to email: EmailAddress, on db: any Database) async throws {
+        let now = clock.now()
+        try await db.write { tx in
+            guard let user = try await UserRecord.find(email: email, on: tx), !user.isVerified else { return }
             try await sendConfirmation(to: user, now: now, on: tx)
         }
     }

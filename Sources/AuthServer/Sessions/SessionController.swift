@@ -1,13 +1,31 @@
 import Fluent
 import Foundation
 import GatehouseCore
+import GatehouseDatabase
 import GatehouseGuard
-import ServerSupport
+import GatehouseMail
 import Vapor
 
-/// Login, refresh, logout and the session bootstrap of a reloaded SPA.
-struct SessionController: Sendable {
-    let services: AuthServices
+/// Login, refresh, logout, anonymous CSRF tokens and the session bootstrap of a reloaded SPA.
+struct SessionController: RouteCollection {
+    let sessions: SessionStore
+    let tokens: SessionTokens
+    let refreshTokens: RefreshTokenAuthenticator
+    let callerSession: CallerSession
+    let csrf: AuthCSRF
+    let hasher: PasswordHasher
+    let rateLimiter: RateLimiter
+    let cookies: CookiePolicy
+    let clock: any WallClock
+
+    func boot(routes: any RoutesBuilder) throws {
+        let auth = routes.grouped("auth")
+        auth.get("csrf", use: csrfToken)
+        auth.get("session", use: bootstrap)
+        auth.grouped(csrf.require(.anonymousOrSession)).post("login", use: login)
+        auth.grouped(refreshTokens.required(clearing: cookies), csrf.require(.session)).post("refresh", use: refresh)
+        auth.grouped(csrf.require(.session)).post("logout", use: logout)
+    }
 
     struct LoginRequest: Content {
         var email: String?
@@ -36,8 +54,8 @@ struct SessionController: Sendable {
         var csrfToken: String
     }
 
-    func csrf(_ req: Request) async throws -> Response {
-        try jsonResponse(CSRFResponse(csrfToken: try services.sessionTokens.anonymousCSRF(now: services.clock.now())))
+    func csrfToken(_ req: Request) async throws -> Response {
+        try jsonResponse(CSRFResponse(csrfToken: try tokens.anonymousCSRF(now: clock.now())))
     }
 
     func login(_ req: Request) async throws -> Response {
@@ -47,70 +65,69 @@ struct SessionController: Sendable {
         if (input.password ?? "").isEmpty { errors.append(.init(field: "password", code: "required", message: "Enter your password.")) }
         guard errors.isEmpty, let rawEmail = input.email, let password = input.password else { throw AuthError.validation(errors) }
 
-        let now = services.clock.now()
+        let now = clock.now()
         let client = req.client
         // Unparseable addresses are treated like unknown ones: same work, same answer.
-        let email = EmailAddress(rawEmail)?.value ?? rawEmail.lowercased()
-        let accountBucket = "login:\(email)|\(client.ipAddress)"
+        let email = EmailAddress.lenient(rawEmail)
+        let accountBucket = "login:\(email?.value ?? rawEmail.lowercased())|\(client.ipAddress)"
         for (bucket, rule) in [(accountBucket, RateLimiter.Rule.loginPerAccountAndAddress), ("login-ip:\(client.ipAddress)", .loginPerAddress)] {
-            if case .limited(let seconds) = try await services.rateLimiter.hit(bucket, rule: rule, now: now, on: services.database.sql) {
+            if case .limited(let seconds) = try await rateLimiter.hit(bucket, rule: rule, now: now, on: req.db.sql) {
                 throw AuthError.rateLimited(retryAfter: seconds)
             }
         }
 
-        let user = try await UserRecord.query(on: services.database).filter(\.$email == email).first()
-        guard try await services.hasher.verify(password, against: user?.passwordHash), let user else {
+        var user: UserRecord?
+        if let email { user = try await UserRecord.find(email: email, on: req.db) }
+        guard try await hasher.verify(password, against: user?.passwordHash), let user else {
             throw AuthError.invalidCredentials
         }
         guard user.isVerified else { throw AuthError.emailNotVerified }
-        try await services.rateLimiter.reset(accountBucket, on: services.database.sql)
+        try await rateLimiter.reset(accountBucket, on: req.db.sql)
 
-        let tokens = try await services.sessions.start(for: user, client: client)
+        let issued = try await sessions.start(for: user, client: client, on: req.db)
         let response = try jsonResponse(SessionResponse(
-            user: try UserDTO(user), csrfToken: tokens.csrfToken, accessTokenExpiresAt: iso8601(tokens.accessTokenExpiresAt)))
-        response.setTokenCookies(tokens, policy: services.cookies, now: now)
+            user: try UserDTO(user), csrfToken: issued.csrfToken, accessTokenExpiresAt: iso8601(issued.access.expiresAt)))
+        response.setTokenCookies(issued, policy: cookies, now: now)
         return response
     }
 
     func refresh(_ req: Request) async throws -> Response {
-        switch try await services.sessions.refresh(req.refreshTokenCookie, client: req.client) {
-        case .rotated(let tokens), .raced(let tokens):
+        guard let presented = await refreshTokens.presented(in: req) else { throw AuthError.sessionExpired(clearing: cookies.cleared()) }
+        switch try await sessions.rotate(presented, client: req.client, on: req.db) {
+        case .rotated(let issued), .raced(let issued):
             let response = try jsonResponse(RefreshResponse(
-                csrfToken: tokens.csrfToken, accessTokenExpiresAt: iso8601(tokens.accessTokenExpiresAt)))
-            response.setTokenCookies(tokens, policy: services.cookies, now: services.clock.now())
+                csrfToken: issued.csrfToken, accessTokenExpiresAt: iso8601(issued.access.expiresAt)))
+            response.setTokenCookies(issued, policy: cookies, now: clock.now())
             return response
         case .refused:
-            throw AuthError.sessionExpired(clearing: services.cookies.cleared())
+            throw AuthError.sessionExpired(clearing: cookies.cleared())
         }
     }
 
     func logout(_ req: Request) async throws -> Response {
-        let now = services.clock.now()
-        if let sid = await services.callerSession(of: req) {
-            try await services.sessions.revoke(sessionID: sid.uuid, reason: "logout", now: now, on: services.database)
+        if let sid = await callerSession.of(req) {
+            try await sessions.revoke(sid, reason: "logout", now: clock.now(), on: req.db)
         }
         let response = try jsonResponse(["status": "logged_out"])
-        response.clearTokenCookies(policy: services.cookies)
+        response.clearTokenCookies(policy: cookies)
         return response
     }
 
     /// `GET /auth/session`: how a reloaded SPA finds its session again. Never rotates the refresh
     /// token; does set a fresh access token so the first screen needs no refresh round trip.
     func bootstrap(_ req: Request) async throws -> Response {
-        let now = services.clock.now()
-        guard let (session, user) = try await services.sessions.current(req.refreshTokenCookie) else {
+        let now = clock.now()
+        guard let (session, user) = try await sessions.current(await refreshTokens.presented(in: req), on: req.db) else {
             return try jsonResponse(BootstrapResponse(
-                authenticated: false, user: nil, csrfToken: try services.sessionTokens.anonymousCSRF(now: now),
-                accessTokenExpiresAt: nil))
+                authenticated: false, user: nil, csrfToken: try tokens.anonymousCSRF(now: now), accessTokenExpiresAt: nil))
         }
-        let sid = SessionID(uuid: try session.requireID())
-        let (access, expiresAt) = try services.sessionTokens.accessToken(
-            for: user, session: sid, sessionExpiresAt: session.expiresAt, now: now)
+        let sid = try session.sessionID
+        let access = try tokens.accessToken(for: user, session: sid, sessionExpiresAt: session.expiresAt, now: now)
         let response = try jsonResponse(BootstrapResponse(
             authenticated: true, user: try UserDTO(user),
-            csrfToken: try services.sessionTokens.sessionCSRF(sid, sessionExpiresAt: session.expiresAt, now: now),
-            accessTokenExpiresAt: iso8601(expiresAt)))
-        response.setCookie(services.cookies.accessToken(access, sessionExpiresAt: session.expiresAt, now: now))
+            csrfToken: try tokens.sessionCSRF(sid, sessionExpiresAt: session.expiresAt, now: now),
+            accessTokenExpiresAt: iso8601(access.expiresAt)))
+        response.setCookie(cookies.accessToken(access.token, sessionExpiresAt: session.expiresAt, now: now))
         return response
     }
 }

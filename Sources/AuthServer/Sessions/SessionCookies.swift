@@ -6,8 +6,8 @@ import Vapor
 extension Response {
     /// Sets both token cookies of `tokens` as the cookie policy says.
     func setTokenCookies(_ tokens: IssuedTokens, policy: CookiePolicy, now: Date) {
-        setCookie(policy.accessToken(tokens.accessToken, sessionExpiresAt: tokens.sessionExpiresAt, now: now))
-        setCookie(policy.refreshToken(tokens.refreshToken, expiresAt: tokens.refreshTokenExpiresAt, now: now))
+        setCookie(policy.accessToken(tokens.access.token, sessionExpiresAt: tokens.sessionExpiresAt, now: now))
+        setCookie(policy.refreshToken(tokens.refresh.token, expiresAt: tokens.refresh.expiresAt, now: now))
     }
 
     func clearTokenCookies(policy: CookiePolicy) {
@@ -16,6 +16,9 @@ extension Response {
 }
 
 extension Request {
-    var refreshTokenCookie: String? { cookie(named: CookiePolicy.refreshTokenName) }
-    var accessTokenCookie: String? { cookie(named: CookiePolicy.accessTokenName) }
+    /// The caller's user agent and address, as recorded on sessions and security events.
+    /// The address is the TCP peer: forwarded headers are spoofable unless a trusted proxy sets them.
+    var client: ClientInfo {
+        ClientInfo(userAgent: headers.first(name: .userAgent) ?? "", ipAddress: remoteAddress?.ipAddress ?? "unknown")
+    }
 }

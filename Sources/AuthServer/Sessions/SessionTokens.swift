@@ -1,18 +1,23 @@
 import Foundation
 import GatehouseCore
 
+/// A signed token and the moment it expires.
+struct MintedToken: Sendable, Equatable {
+    let token: String
+    let expiresAt: Date
+}
+
 /// Everything a browser receives when a session starts or is refreshed.
 struct IssuedTokens: Sendable {
     let sessionID: SessionID
-    let accessToken: String
-    let accessTokenExpiresAt: Date
-    let refreshToken: String
-    let refreshTokenExpiresAt: Date
+    let access: MintedToken
+    let refresh: MintedToken
     let sessionExpiresAt: Date
     let csrfToken: String
 }
 
-/// Mints the three tokens of a session with the configured lifetimes. No lifetime outlives the session.
+/// Mints the tokens of a session with the configured lifetimes. No lifetime outlives the session.
+/// The only place that signs session tokens.
 struct SessionTokens: Sendable {
     let issuer: TokenIssuer
     let authURL: String
@@ -20,19 +25,19 @@ struct SessionTokens: Sendable {
     let accessTokenTTL: TimeInterval
     let refreshTokenTTL: TimeInterval
 
-    func accessToken(for user: UserRecord, session: SessionID, sessionExpiresAt: Date, now: Date) throws -> (String, Date) {
+    func accessToken(for user: UserRecord, session: SessionID, sessionExpiresAt: Date, now: Date) throws -> MintedToken {
         let expiresAt = min(now + accessTokenTTL, sessionExpiresAt)
         let claims = AccessTokenClaims(
-            iss: authURL, aud: [authURL, resourceURL], sub: UserID(uuid: try user.requireID()), sid: session,
+            iss: authURL, aud: [authURL, resourceURL], sub: try user.userID, sid: session,
             issuedAt: now, expiresAt: expiresAt, roles: user.roleList, email: user.email,
             givenName: user.firstName, familyName: user.lastName)
-        return (try issuer.sign(claims), Date(timeIntervalSince1970: TimeInterval(claims.exp)))
+        return MintedToken(token: try issuer.sign(claims), expiresAt: claims.expiresAt)
     }
 
-    func refreshToken(user: UserID, session: SessionID, jti: TokenID, sessionExpiresAt: Date, now: Date) throws -> (String, Date) {
+    func refreshToken(user: UserID, session: SessionID, jti: TokenID, sessionExpiresAt: Date, now: Date) throws -> MintedToken {
         let expiresAt = min(now + refreshTokenTTL, sessionExpiresAt)
         let claims = RefreshTokenClaims(iss: authURL, aud: authURL, sub: user, sid: session, jti: jti, issuedAt: now, expiresAt: expiresAt)
-        return (try issuer.sign(claims), Date(timeIntervalSince1970: TimeInterval(claims.exp)))
+        return MintedToken(token: try issuer.sign(claims), expiresAt: claims.expiresAt)
     }
 
     func sessionCSRF(_ session: SessionID, sessionExpiresAt: Date, now: Date) throws -> String {
@@ -43,13 +48,13 @@ struct SessionTokens: Sendable {
         try issuer.sign(CSRFTokenClaims.anonymous(issuer: authURL, issuedAt: now))
     }
 
-    /// All three tokens for `session`, with `refresh` as the refresh token when it is already minted.
-    func issue(for user: UserRecord, session: SessionRecord, refresh: (String, Date), now: Date) throws -> IssuedTokens {
-        let sid = SessionID(uuid: try session.requireID())
-        let (access, accessExpiry) = try accessToken(for: user, session: sid, sessionExpiresAt: session.expiresAt, now: now)
+    /// The access and CSRF tokens for `session`, around its already minted refresh token.
+    func issue(for user: UserRecord, session: SessionRecord, refresh: MintedToken, now: Date) throws -> IssuedTokens {
+        let sid = try session.sessionID
         return IssuedTokens(
-            sessionID: sid, accessToken: access, accessTokenExpiresAt: accessExpiry,
-            refreshToken: refresh.0, refreshTokenExpiresAt: refresh.1, sessionExpiresAt: session.expiresAt,
+            sessionID: sid,
+            access: try accessToken(for: user, session: sid, sessionExpiresAt: session.expiresAt, now: now),
+            refresh: refresh, sessionExpiresAt: session.expiresAt,
             csrfToken: try sessionCSRF(sid, sessionExpiresAt: session.expiresAt, now: now))
     }
 }

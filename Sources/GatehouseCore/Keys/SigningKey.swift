@@ -59,7 +59,8 @@ public struct SigningKey: Sendable {
         }
     }
 
-    func sign(_ input: some DataProtocol) throws -> Data {
+    /// Signs `input` (a JWS signing input) with this key, in the JWS encoding of its algorithm.
+    public func sign(_ input: some DataProtocol) throws -> Data {
         switch material {
         case .es256(let key):
             return try key.signature(for: input).rawRepresentation

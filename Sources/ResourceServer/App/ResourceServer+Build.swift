@@ -1,13 +1,13 @@
 import Fluent
 import Foundation
 import GatehouseCore
+import GatehouseDatabase
 import GatehouseGuard
-import ServerSupport
 import Vapor
 
 /// What `makeResourceServer` needs beyond the configuration.
 public struct ResourceServerSettings: Sendable {
-    public var configuration: Configuration
+    public var configuration: ResourceServerConfiguration
     public var environment: Environment
     public var clock: any WallClock
     /// Where verification keys come from; nil fetches the Auth Server's JWKS (`{AUTH}/.well-known/jwks.json`).
@@ -16,7 +16,7 @@ public struct ResourceServerSettings: Sendable {
     public var cacheVerifiedTokens: Bool
 
     public init(
-        configuration: Configuration, environment: Environment = .production, clock: any WallClock = SystemClock(),
+        configuration: ResourceServerConfiguration = .init(), environment: Environment = .production, clock: any WallClock = SystemClock(),
         keys: (any VerificationKeyProvider)? = nil, cacheVerifiedTokens: Bool = true
     ) {
         self.configuration = configuration
@@ -31,7 +31,7 @@ public struct ResourceServerSettings: Sendable {
 /// alone, exactly as a third-party Vapor app would. It never reads the Auth Server's tables.
 public func makeResourceServer(_ settings: ResourceServerSettings) async throws -> Application {
     let config = settings.configuration
-    return try await Application.make(settings.environment, host: config.bindHost, port: config.resourcePort) { app in
+    return try await Application.make(settings.environment, host: config.bindHost, port: config.port) { app in
         try await configure(app, settings)
     }
 }
@@ -40,7 +40,8 @@ private func configure(_ app: Application, _ settings: ResourceServerSettings) a
     let config = settings.configuration
     app.routes.defaultMaxBodySize = "16kb"
 
-    try app.useDatabase(config.resourceDatabaseURL)
+    try app.useDatabase(config.database)
+    try await app.prepareDatabase(config.database)
     app.migrations.add(ResourceMigrations.all)
     try await app.autoMigrate()
 
@@ -64,7 +65,8 @@ private func configure(_ app: Application, _ settings: ResourceServerSettings) a
     api.post("projects", use: projects.create)
     api.patch("projects", ":id", use: projects.update)
     api.delete("projects", ":id", use: projects.delete)
-    Actuator(database: app.db, role: "resource").register(on: app)
+    try app.register(collection: Actuator(database: app.db, role: "resource"))
 
     app.middleware.use(ProblemMiddleware(routes: app.routes))
+    app.middleware.use(DatabaseFailureMiddleware())
 }

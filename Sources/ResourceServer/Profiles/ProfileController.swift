@@ -1,6 +1,5 @@
 import Foundation
 import GatehouseGuard
-import ServerSupport
 import Vapor
 
 /// `GET /api/profiles/me`: who the access token says the caller is. No database involved.

@@ -2,7 +2,6 @@ import Fluent
 import Foundation
 import GatehouseCore
 import GatehouseGuard
-import ServerSupport
 import Vapor
 
 /// `/api/projects`: the caller's own projects. Another person's project is simply not found.

@@ -1,4 +1,5 @@
 import Foundation
+import GatehouseTesting
 import Testing
 import Vapor
 import VaporTesting

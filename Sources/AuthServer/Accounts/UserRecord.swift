@@ -1,0 +1,56 @@
+import Fluent
+import Foundation
+import GatehouseCore
+import GatehouseMail
+
+/// An account. The email is stored normalised (trimmed, lower-case) and unique.
+final class UserRecord: Model, @unchecked Sendable {
+    // Fluent models are reference types mutated through property wrappers; each instance is confined
+    // to the one request task that loaded it, which is why `@unchecked Sendable` is safe here.
+    static let schema = "users"
+
+    @ID(key: .id) var id: UUID?
+    @Field(key: "email") var email: String
+    @OptionalField(key: "password_hash") var passwordHash: String?
+    @OptionalField(key: "email_verified_at") var emailVerifiedAt: Date?
+    @Field(key: "first_name") var firstName: String
+    @Field(key: "last_name") var lastName: String
+    @OptionalField(key: "organization") var organization: String?
+    @Field(key: "roles") var roles: String
+    @OptionalField(key: "terms_accepted_at") var termsAcceptedAt: Date?
+    @OptionalField(key: "marketing_opt_in_at") var marketingOptInAt: Date?
+    @Field(key: "created_at") var createdAt: Date
+    @Field(key: "updated_at") var updatedAt: Date
+
+    init() {}
+
+    var userID: UserID { get throws { UserID(uuid: try requireID()) } }
+    var isVerified: Bool { emailVerifiedAt != nil }
+    var roleList: [String] { roles.split(separator: " ").map(String.init) }
+
+    static func find(_ id: UserID, on db: any Database) async throws -> UserRecord? {
+        try await find(id.uuid, on: db)
+    }
+
+    static func find(email: EmailAddress, on db: any Database) async throws -> UserRecord? {
+        try await query(on: db).filter(\.$email == email.value).first()
+    }
+
+    static func createSchema(on database: any Database) async throws {
+        try await database.schema(schema)
+            .id()
+            .field("email", .string, .required)
+            .field("password_hash", .string)
+            .field("email_verified_at", .datetime)
+            .field("first_name", .string, .required)
+            .field("last_name", .string, .required)
+            .field("organization", .string)
+            .field("roles", .string, .required)
+            .field("terms_accepted_at", .datetime)
+            .field("marketing_opt_in_at", .datetime)
+            .field("created_at", .datetime, .required)
+            .field("updated_at", .datetime, .required)
+            .unique(on: "email")
+            .create()
+    }
+}

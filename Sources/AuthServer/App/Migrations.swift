@@ -1,0 +1,29 @@
+import Fluent
+
+/// Every schema change, in order. Add new ones at the end; never edit a shipped one. Each table's
+/// shape lives beside the store that owns it.
+enum Migrations {
+    static let all: [any Migration] = [CreateInitialSchema(), CreateIdentities()]
+}
+
+/// The first schema: the tables of accounts, sessions, one-time tokens, spent token ids, the
+/// outbox, security events and rate limits, in the order their foreign keys need.
+struct CreateInitialSchema: AsyncMigration {
+    var name: String { "0001-initial-schema" }
+
+    func prepare(on database: any Database) async throws {
+        try await UserRecord.createSchema(on: database)
+        try await SessionRecord.createSchema(on: database)
+        try await OneTimeTokenRecord.createSchema(on: database)
+        try await SpentTokenRecord.createSchema(on: database)
+        try await OutboxMessageRecord.createSchema(on: database)
+        try await SecurityEventRecord.createSchema(on: database)
+        try await RateLimiter.createSchema(on: database)
+    }
+
+    func revert(on database: any Database) async throws {
+        for table in ["rate_limits", "security_events", "outbox_messages", "spent_csrf_tokens", "one_time_tokens", "sessions", "users"] {
+            try await database.schema(table).delete()
+        }
+    }
+}

@@ -1,0 +1,42 @@
+import AuthServer
+import GatehouseCore
+import GatehouseDatabase
+import ResourceServer
+import Testing
+import WebServer
+@testable import gatehouse
+
+@Suite("Configuration")
+struct ConfigurationTests {
+    @Test("defaults give a working local setup")
+    func defaults() throws {
+        let config = try AuthServerConfiguration(environment: [:])
+        #expect(config.database == .sqlite(path: ".data/gatehouse.sqlite"))
+        #expect(config.authURL == "http://localhost:9000" && config.port == 9000)
+        #expect(config.accessTokenTTL == 900 && config.refreshGrace == 5 && config.signingAlgorithm == .es256)
+        #expect(config.cookieSecure && config.providers.isEmpty)
+        let resource = try ResourceServerConfiguration(environment: [:])
+        #expect(resource.database == .sqlite(path: ".data/resource.sqlite") && resource.port == 8080)
+        let web = try WebServerConfiguration(environment: [:])
+        #expect(web.webRoot == "web/dist" && web.port == 5173)
+    }
+
+    @Test("bad values are refused with the variable's name")
+    func refusesBadValues() {
+        for (name, value) in [("GATEHOUSE_ACCESS_TOKEN_TTL", "soon"), ("GATEHOUSE_AUTH_URL", "localhost"), ("GATEHOUSE_SIGNING_ALG", "HS256"),
+                              ("GATEHOUSE_DATABASE_URL", "mysql://x"), ("GATEHOUSE_COOKIE_SECURE", "maybe"), ("GATEHOUSE_AUTH_PORT", "70000")] {
+            #expect(throws: ConfigurationError.self) { try AuthServerConfiguration(environment: [name: value]) }
+        }
+    }
+
+    @Test("providers are read by id")
+    func providers() throws {
+        let config = try AuthServerConfiguration(environment: [
+            "GATEHOUSE_GOOGLE_CLIENT_ID": "g", "GATEHOUSE_GOOGLE_CLIENT_SECRET": "s",
+            "GATEHOUSE_OIDC_PROVIDERS": "gitlab", "GATEHOUSE_OIDC_GITLAB_ISSUER": "https://gitlab.example",
+            "GATEHOUSE_OIDC_GITLAB_CLIENT_ID": "c", "GATEHOUSE_OIDC_GITLAB_CLIENT_SECRET": "s", "GATEHOUSE_OIDC_GITLAB_NAME": "GitLab",
+        ])
+        #expect(config.providers.map(\.id) == ["google", "gitlab"])
+        #expect(config.providers[1].name == "GitLab")
+    }
+}
