@@ -48,7 +48,7 @@ public struct DatabaseFailureMiddleware: AsyncMiddleware {
                 else { return nil }
                 return "postgres \(state): \(error.serverInfo?[.message] ?? "")"
             }
-            return "postgres client: \(error.code)"
+            return "postgres client: \(error.code)" + (error.underlying.map { " (\($0))" } ?? "")
         case is ConnectionPoolTimeoutError, is ConnectionPoolError:
             return "connection pool: \(String(describing: error))"
         case let error as NIOConnectionError:
