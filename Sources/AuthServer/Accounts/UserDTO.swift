@@ -10,12 +10,16 @@ struct UserDTO: Content {
     let emailVerified: Bool
     let roles: [String]
 
+    init(_ account: Account) {
+        id = account.id.description
+        email = account.email
+        firstName = account.firstName
+        lastName = account.lastName
+        emailVerified = account.emailVerified
+        roles = account.roles
+    }
+
     init(_ user: UserRecord) throws {
-        id = try user.requireID().uuidString.lowercased()
-        email = user.email
-        firstName = user.firstName
-        lastName = user.lastName
-        emailVerified = user.isVerified
-        roles = user.roleList
+        self.init(try user.account)
     }
 }

@@ -117,15 +117,14 @@ struct SessionController: RouteCollection {
     /// token; does set a fresh access token so the first screen needs no refresh round trip.
     func bootstrap(_ req: Request) async throws -> Response {
         let now = clock.now()
-        guard let (session, user) = try await sessions.current(await refreshTokens.presented(in: req), on: req.db) else {
+        guard let session = try await sessions.current(await refreshTokens.presented(in: req), on: req.db) else {
             return try jsonResponse(BootstrapResponse(
                 authenticated: false, user: nil, csrfToken: try tokens.anonymousCSRF(now: now), accessTokenExpiresAt: nil))
         }
-        let sid = try session.sessionID
-        let access = try tokens.accessToken(for: user, session: sid, sessionExpiresAt: session.expiresAt, now: now)
+        let access = try tokens.accessToken(for: session.account, session: session.id, sessionExpiresAt: session.expiresAt, now: now)
         let response = try jsonResponse(BootstrapResponse(
-            authenticated: true, user: try UserDTO(user),
-            csrfToken: try tokens.sessionCSRF(sid, sessionExpiresAt: session.expiresAt, now: now),
+            authenticated: true, user: UserDTO(session.account),
+            csrfToken: try tokens.sessionCSRF(session.id, sessionExpiresAt: session.expiresAt, now: now),
             accessTokenExpiresAt: iso8601(access.expiresAt)))
         response.setCookie(cookies.accessToken(access.token, sessionExpiresAt: session.expiresAt, now: now))
         return response

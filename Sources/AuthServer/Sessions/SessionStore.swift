@@ -10,6 +10,17 @@ struct ClientInfo: Sendable {
     let ipAddress: String
 }
 
+/// A live session's refresh-token family as rotation needs it, with its account, read in one query.
+struct LiveSession: Sendable {
+    let id: SessionID
+    let expiresAt: Date
+    let currentJTI: UUID
+    let previousJTI: UUID?
+    let rotatedAt: Date?
+    let sealedSuccessor: String?
+    let account: Account
+}
+
 /// Sessions and their refresh-token families: start, rotate with the grace rule, judge reuse, end.
 /// The one type that reads or writes the `sessions` table.
 struct SessionStore: Sendable {
@@ -44,7 +55,7 @@ struct SessionStore: Sendable {
             user: try user.userID, session: try session.sessionID, jti: TokenID(uuid: session.currentJTI),
             sessionExpiresAt: session.expiresAt, now: now)
         try await session.create(on: db)
-        return try tokens.issue(for: user, session: session, refresh: refresh, now: now)
+        return try tokens.issue(for: try user.account, session: try session.sessionID, sessionExpiresAt: session.expiresAt, refresh: refresh, now: now)
     }
 
     /// Rotates the family `presented` belongs to: the current token gets a successor (one
@@ -52,10 +63,10 @@ struct SessionStore: Sendable {
     /// within the grace window gets that same successor; anything else revokes the session.
     func rotate(_ presented: PresentedRefreshToken, client: ClientInfo, on db: any Database) async throws -> RefreshOutcome {
         let claims = presented.claims
-        guard let (session, user) = try await live(claims, on: db) else { return .refused }
+        guard let session = try await live(claims, on: db) else { return .refused }
         let now = clock.now()
         guard claims.jti.uuid == session.currentJTI else {
-            return try await judgePredecessor(presented, session: session, user: user, client: client, now: now, on: db)
+            return try await judgePredecessor(presented, session: session, client: client, now: now, on: db)
         }
         let next = TokenID.random()
         let refresh = try tokens.refreshToken(user: claims.sub, session: claims.sid, jti: next, sessionExpiresAt: session.expiresAt, now: now)
@@ -68,19 +79,19 @@ struct SessionStore: Sendable {
             RETURNING id
             """).all()
         if swapped.count == 1 {
-            return .rotated(try tokens.issue(for: user, session: session, refresh: refresh, now: now))
+            return .rotated(try issue(session, refresh: refresh, now: now))
         }
         // Another request rotated this token first: judge it again, now as a predecessor.
-        guard let (reloaded, _) = try await live(claims, on: db) else { return .refused }
-        return try await judgePredecessor(presented, session: reloaded, user: user, client: client, now: now, on: db)
+        guard let reloaded = try await live(claims, on: db) else { return .refused }
+        return try await judgePredecessor(presented, session: reloaded, client: client, now: now, on: db)
     }
 
     private func judgePredecessor(
-        _ presented: PresentedRefreshToken, session: SessionRecord, user: UserRecord, client: ClientInfo, now: Date, on db: any Database
+        _ presented: PresentedRefreshToken, session: LiveSession, client: ClientInfo, now: Date, on db: any Database
     ) async throws -> RefreshOutcome {
         let claims = presented.claims
         if let successor = graceSuccessor(presented, of: session, now: now) {
-            return .raced(try tokens.issue(for: user, session: session, refresh: successor, now: now))
+            return .raced(try issue(session, refresh: successor, now: now))
         }
         // An older token, or the predecessor after the window: theft or a replay. End the whole session.
         try await db.write { tx in
@@ -90,8 +101,12 @@ struct SessionStore: Sendable {
         return .refused
     }
 
+    private func issue(_ session: LiveSession, refresh: MintedToken, now: Date) throws -> IssuedTokens {
+        try tokens.issue(for: session.account, session: session.id, sessionExpiresAt: session.expiresAt, refresh: refresh, now: now)
+    }
+
     /// The successor the predecessor `presented` may still receive, within the grace window.
-    private func graceSuccessor(_ presented: PresentedRefreshToken, of session: SessionRecord, now: Date) -> MintedToken? {
+    private func graceSuccessor(_ presented: PresentedRefreshToken, of session: LiveSession, now: Date) -> MintedToken? {
         guard presented.claims.jti.uuid == session.previousJTI,
             let rotatedAt = session.rotatedAt, now.timeIntervalSince(rotatedAt) <= refreshGrace,
             let sealed = session.sealedSuccessor
@@ -100,23 +115,37 @@ struct SessionStore: Sendable {
     }
 
     /// The session `presented` currently holds (current token, or predecessor in grace), without rotating.
-    func current(_ presented: PresentedRefreshToken?, on db: any Database) async throws -> (SessionRecord, UserRecord)? {
-        guard let presented, let (session, user) = try await live(presented.claims, on: db) else { return nil }
+    func current(_ presented: PresentedRefreshToken?, on db: any Database) async throws -> LiveSession? {
+        guard let presented, let session = try await live(presented.claims, on: db) else { return nil }
         let jti = presented.claims.jti.uuid
         let inGrace = jti == session.previousJTI && session.rotatedAt.map { clock.now().timeIntervalSince($0) <= refreshGrace } == true
         guard jti == session.currentJTI || inGrace else { return nil }
-        return (session, user)
+        return session
     }
 
-    /// The live session a refresh token names, with its account, in one query.
-    private func live(_ claims: RefreshTokenClaims, on db: any Database) async throws -> (SessionRecord, UserRecord)? {
-        guard let session = try await SessionRecord.query(on: db)
-            .join(UserRecord.self, on: \SessionRecord.$userID == \UserRecord.$id)
-            .filter(\.$id == claims.sid.uuid).filter(\.$userID == claims.sub.uuid)
-            .filter(\.$revokedAt == nil).filter(\.$expiresAt > clock.now())
-            .first()
+    /// The live session a refresh token names, with its account, in one query. Raw SQL on purpose:
+    /// this runs on every refresh, and Fluent's model reflection cost more than the query (bench/README.md).
+    private func live(_ claims: RefreshTokenClaims, on db: any Database) async throws -> LiveSession? {
+        guard let row = try await db.sql.raw("""
+            SELECT s.expires_at, s.current_jti, s.previous_jti, s.rotated_at, s.sealed_successor,
+              u.email, u.first_name, u.last_name, u.email_verified_at, u.roles
+            FROM sessions s JOIN users u ON u.id = s.user_id
+            WHERE s.id = \(bind: claims.sid.uuid) AND s.user_id = \(bind: claims.sub.uuid)
+              AND s.revoked_at IS NULL AND s.expires_at > \(bind: clock.now())
+            """).first()
         else { return nil }
-        return (session, try session.joined(UserRecord.self))
+        let account = Account(
+            id: claims.sub, email: try row.decode(column: "email", as: String.self),
+            firstName: try row.decode(column: "first_name", as: String.self),
+            lastName: try row.decode(column: "last_name", as: String.self),
+            emailVerified: try row.decode(column: "email_verified_at", as: Date?.self) != nil,
+            roles: try row.decode(column: "roles", as: String.self).split(separator: " ").map(String.init))
+        return LiveSession(
+            id: claims.sid, expiresAt: try row.decode(column: "expires_at", as: Date.self),
+            currentJTI: try row.decode(column: "current_jti", as: UUID.self),
+            previousJTI: try row.decode(column: "previous_jti", as: UUID?.self),
+            rotatedAt: try row.decode(column: "rotated_at", as: Date?.self),
+            sealedSuccessor: try row.decode(column: "sealed_successor", as: String?.self), account: account)
     }
 
     /// Whether `id` is a live session: not revoked, not past its absolute expiry.

@@ -25,12 +25,12 @@ struct SessionTokens: Sendable {
     let accessTokenTTL: TimeInterval
     let refreshTokenTTL: TimeInterval
 
-    func accessToken(for user: UserRecord, session: SessionID, sessionExpiresAt: Date, now: Date) throws -> MintedToken {
+    func accessToken(for account: Account, session: SessionID, sessionExpiresAt: Date, now: Date) throws -> MintedToken {
         let expiresAt = min(now + accessTokenTTL, sessionExpiresAt)
         let claims = AccessTokenClaims(
-            iss: authURL, aud: [authURL, resourceURL], sub: try user.userID, sid: session,
-            issuedAt: now, expiresAt: expiresAt, roles: user.roleList, email: user.email,
-            givenName: user.firstName, familyName: user.lastName)
+            iss: authURL, aud: [authURL, resourceURL], sub: account.id, sid: session,
+            issuedAt: now, expiresAt: expiresAt, roles: account.roles, email: account.email,
+            givenName: account.firstName, familyName: account.lastName)
         return MintedToken(token: try issuer.sign(claims), expiresAt: claims.expiresAt)
     }
 
@@ -48,13 +48,12 @@ struct SessionTokens: Sendable {
         try issuer.sign(CSRFTokenClaims.anonymous(issuer: authURL, issuedAt: now))
     }
 
-    /// The access and CSRF tokens for `session`, around its already minted refresh token.
-    func issue(for user: UserRecord, session: SessionRecord, refresh: MintedToken, now: Date) throws -> IssuedTokens {
-        let sid = try session.sessionID
-        return IssuedTokens(
+    /// The access and CSRF tokens for session `sid`, around its already minted refresh token.
+    func issue(for account: Account, session sid: SessionID, sessionExpiresAt: Date, refresh: MintedToken, now: Date) throws -> IssuedTokens {
+        IssuedTokens(
             sessionID: sid,
-            access: try accessToken(for: user, session: sid, sessionExpiresAt: session.expiresAt, now: now),
-            refresh: refresh, sessionExpiresAt: session.expiresAt,
-            csrfToken: try sessionCSRF(sid, sessionExpiresAt: session.expiresAt, now: now))
+            access: try accessToken(for: account, session: sid, sessionExpiresAt: sessionExpiresAt, now: now),
+            refresh: refresh, sessionExpiresAt: sessionExpiresAt,
+            csrfToken: try sessionCSRF(sid, sessionExpiresAt: sessionExpiresAt, now: now))
     }
 }
