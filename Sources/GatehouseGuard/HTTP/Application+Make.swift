@@ -9,6 +9,9 @@ extension Application {
         let app = try await Application.make(environment)
         app.http.server.configuration.hostname = host
         app.http.server.configuration.port = port
+        // Every Gatehouse request body is small JSON: refuse compressed bodies rather than inflate them
+        // (one less place for a decompression bomb, and one less handler on every request's path).
+        app.http.server.configuration.requestDecompression = .disabled
         do {
             try await configure(app)
             return app
