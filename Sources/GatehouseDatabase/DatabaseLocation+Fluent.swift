@@ -15,7 +15,7 @@ extension Application {
         case .sqlite(let path):
             let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-            databases.use(.sqlite(.file(path), sqlLogLevel: nil), as: .sqlite)
+            databases.use(.oneConnection(.sqlite(.file(path), sqlLogLevel: nil)), as: .sqlite)
         case .postgres(let url):
             databases.use(try .postgres(url: url, maxConnectionsPerEventLoop: 4, connectionPoolTimeout: .seconds(5), sqlLogLevel: .trace), as: .psql)
         }
@@ -40,20 +40,55 @@ extension Application {
 /// - Every transaction that may write starts with `BEGIN IMMEDIATE` (``Database/write(_:)``): it
 ///   takes the write lock first, so it can wait for it. A deferred transaction that read first and
 ///   then needs to write gets `SQLITE_BUSY` at once, without waiting: that was the `500` under load.
-/// - One connection per event loop (Fluent's SQLite pool), so at most as many writers as cores.
+/// - One connection for the whole process (``DatabaseConfigurationFactory/oneConnection(_:)``): SQLite
+///   runs one writer at a time anyway, and two connections of the same process would only meet in
+///   the busy handler, which sleeps milliseconds at a time. Requests queue for the connection instead;
+///   each statement takes microseconds. The busy timeout still covers other processes on the file
+///   (`gatehouse users`, a backup).
 public enum SQLiteSettings {
     public static let busyTimeoutMilliseconds = 5_000
 
     static func apply(to app: Application) async throws {
-        // journal_mode is a property of the file; the others belong to each connection, and the pool
-        // keeps one connection per event loop: reach each through its own loop.
-        var loops: [any EventLoop] = []
-        for loop in app.eventLoopGroup.makeIterator() { loops.append(loop) }
-        for (index, loop) in loops.enumerated() {
-            guard let sql = app.databases.database(logger: app.logger, on: loop) as? any SQLDatabase else { continue }
-            if index == 0 { try await sql.raw("PRAGMA journal_mode = WAL").run() }
-            try await sql.raw("PRAGMA busy_timeout = \(unsafeRaw: String(busyTimeoutMilliseconds))").run()
-            try await sql.raw("PRAGMA synchronous = FULL").run()
+        // journal_mode is a property of the file; the others belong to the one connection.
+        let sql = app.db.sql
+        try await sql.raw("PRAGMA journal_mode = WAL").run()
+        try await sql.raw("PRAGMA busy_timeout = \(unsafeRaw: String(busyTimeoutMilliseconds))").run()
+        try await sql.raw("PRAGMA synchronous = FULL").run()
+    }
+}
+
+extension DatabaseConfigurationFactory {
+    /// `base`, with every database it makes bound to one event loop, and so to the one connection
+    /// of that loop's pool (Fluent's SQLite pools hold one connection per event loop).
+    static func oneConnection(_ base: DatabaseConfigurationFactory) -> DatabaseConfigurationFactory {
+        DatabaseConfigurationFactory { OneConnection(base: base.make()) }
+    }
+}
+
+/// See ``DatabaseConfigurationFactory/oneConnection(_:)``.
+private struct OneConnection: DatabaseConfiguration {
+    var base: any DatabaseConfiguration
+
+    var middleware: [any AnyModelMiddleware] {
+        get { base.middleware }
+        set { base.middleware = newValue }
+    }
+
+    func makeDriver(for databases: Databases) -> any DatabaseDriver {
+        Driver(base: base.makeDriver(for: databases), loop: databases.eventLoopGroup.next())
+    }
+
+    struct Driver: DatabaseDriver {
+        let base: any DatabaseDriver
+        let loop: any EventLoop
+
+        func makeDatabase(with context: DatabaseContext) -> any Database {
+            base.makeDatabase(with: DatabaseContext(
+                configuration: context.configuration, logger: context.logger, eventLoop: loop, history: context.history,
+                pageSizeLimit: context.pageSizeLimit, shouldTrace: context.shouldTrace))
         }
+
+        func shutdown() { base.shutdown() }
+        func shutdownAsync() async { await base.shutdownAsync() }
     }
 }

@@ -84,16 +84,19 @@ struct DatabaseTests {
         }
     }
 
-    @Test("SQLite runs in WAL mode with a busy timeout on every pooled connection")
+    @Test("SQLite runs in WAL mode with a busy timeout on the one connection every event loop uses")
     func sqliteSettings() async throws {
         try await withServer(.sqlite) { server in
             let mode = try await server.app.db.sql.raw("PRAGMA journal_mode").first()?.decode(column: "journal_mode", as: String.self)
             #expect(mode == "wal")
+            var connectionLoops = Set<ObjectIdentifier>()
             for loop in server.app.eventLoopGroup.makeIterator() {
-                let db = server.app.databases.database(logger: server.app.logger, on: loop)!.sql
-                let timeout = try await db.raw("PRAGMA busy_timeout").first()?.decode(column: "timeout", as: Int.self)
+                let db = server.app.databases.database(logger: server.app.logger, on: loop)!
+                connectionLoops.insert(ObjectIdentifier(db.eventLoop))
+                let timeout = try await db.sql.raw("PRAGMA busy_timeout").first()?.decode(column: "timeout", as: Int.self)
                 #expect(timeout == SQLiteSettings.busyTimeoutMilliseconds)
             }
+            #expect(connectionLoops.count == 1)
         }
     }
 }
