@@ -179,13 +179,37 @@ struct ProtocolTests {
 
     @Test("Argon2id hashes use OWASP's parameters")
     func argon2Parameters() async throws {
-        try await withServer() { server in
-            let hasher = try PasswordHasher(threadPool: server.app.threadPool)
-            let hash = try await hasher.hash("a fine password")
-            #expect(hash.hasPrefix("$argon2id$v=19$m=19456,t=2,p=1$"))
-            #expect(try await hasher.verify("a fine password", against: hash))
-            #expect(try await !hasher.verify("a fine passwore", against: hash))
-            #expect(try await !hasher.verify("a fine password", against: nil))
+        let pool = HashingPool()
+        let hasher = try PasswordHasher(pool: pool)
+        let hash = try await hasher.hash("a fine password")
+        #expect(hash.hasPrefix("$argon2id$v=19$m=19456,t=2,p=1$"))
+        #expect(try await hasher.verify("a fine password", against: hash))
+        #expect(try await !hasher.verify("a fine passwore", against: hash))
+        #expect(try await !hasher.verify("a fine password", against: nil))
+        await pool.shutdown()
+    }
+
+    @Test("the hashing pool queues a bounded number of hashes and refuses the rest with 503 and Retry-After")
+    func hashingPoolIsBounded() async throws {
+        let pool = HashingPool(threads: 1, maximumWaiting: 1)
+        let outcomes = await withTaskGroup(of: Bool.self) { group in
+            for _ in 0..<4 {
+                group.addTask {
+                    do {
+                        _ = try await pool.run { Thread.sleep(forTimeInterval: 0.3) }
+                        return true
+                    } catch {
+                        return false
+                    }
+                }
+            }
+            return await group.reduce(into: [Bool]()) { $0.append($1) }
         }
+        // One running and one waiting are admitted; the other two are refused at once.
+        #expect(outcomes.filter { $0 }.count == 2)
+        #expect(pool.depth == 0)
+        let problem = HashingPoolFull().problem
+        #expect(problem.status == .serviceUnavailable && problem.headers.first(name: .retryAfter) == "2")
+        await pool.shutdown()
     }
 }

@@ -1,9 +1,16 @@
 import CArgon2
 import Foundation
+import GatehouseGuard
+import NIOCore
 import NIOPosix
+import Synchronization
 
 /// Argon2id (RFC 9106) through the reference libargon2, run on a thread pool so a hash never blocks
 /// an event loop. Parameters follow OWASP: m = 19 MiB, t = 2, p = 1.
+///
+/// The pool is the hasher's own (``HashingPool``), so a flood of logins or registrations queues
+/// behind hashes without delaying the database work of other requests, and the queue is bounded:
+/// past it the request is answered `503` with `Retry-After` instead of waiting.
 struct PasswordHasher: Sendable {
     struct Parameters: Sendable {
         var memoryKiB: UInt32 = 19 * 1024
@@ -12,27 +19,27 @@ struct PasswordHasher: Sendable {
     }
 
     let parameters: Parameters
-    let threadPool: NIOThreadPool
+    let pool: HashingPool
 
     /// A hash of a random password, verified against when an account does not exist, so that a
     /// login for an unknown address costs as much as one for a known address.
     let dummyHash: String
 
-    init(parameters: Parameters = Parameters(), threadPool: NIOThreadPool) throws {
+    init(parameters: Parameters = Parameters(), pool: HashingPool) throws {
         self.parameters = parameters
-        self.threadPool = threadPool
+        self.pool = pool
         self.dummyHash = try Self.hash(UUID().uuidString, parameters: parameters)
     }
 
     func hash(_ password: String) async throws -> String {
         let parameters = self.parameters
-        return try await threadPool.runIfActive { try Self.hash(password, parameters: parameters) }
+        return try await pool.run { try Self.hash(password, parameters: parameters) }
     }
 
     /// Verifies `password` against `encoded`, or against the dummy hash when there is none.
     func verify(_ password: String, against encoded: String?) async throws -> Bool {
         let target = encoded ?? dummyHash
-        let matches = try await threadPool.runIfActive { Self.verify(password, encoded: target) }
+        let matches = try await pool.run { Self.verify(password, encoded: target) }
         return encoded != nil && matches
     }
 
@@ -61,4 +68,45 @@ struct PasswordHasher: Sendable {
 
 enum PasswordHashError: Error {
     case failed(Int)
+}
+
+/// The threads password hashes run on, one per core, with a bounded queue: a hash waits only while
+/// fewer than `maximumWaiting` others do; beyond that ``run(_:)`` throws ``HashingPoolFull``.
+final class HashingPool: Sendable {
+    let threads: NIOThreadPool
+    let maximumWaiting: Int
+    private let admitted = Atomic<Int>(0)
+
+    init(threads: Int = System.coreCount, maximumWaiting: Int = 64) {
+        self.threads = NIOThreadPool(numberOfThreads: threads)
+        self.maximumWaiting = maximumWaiting + threads
+        self.threads.start()
+    }
+
+    /// Hashes in the pool (running or waiting), for metrics.
+    var depth: Int { admitted.load(ordering: .relaxed) }
+
+    func run<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        guard admitted.wrappingAdd(1, ordering: .relaxed).newValue <= maximumWaiting else {
+            admitted.wrappingSubtract(1, ordering: .relaxed)
+            throw HashingPoolFull()
+        }
+        defer { admitted.wrappingSubtract(1, ordering: .relaxed) }
+        return try await threads.runIfActive(work)
+    }
+
+    func shutdown() async {
+        try? await threads.shutdownGracefully()
+    }
+}
+
+/// Too many password hashes are waiting: `503` with `Retry-After`, so a flood costs the flooder
+/// time rather than everyone's requests.
+struct HashingPoolFull: ProblemConvertible {
+    var problem: Problem {
+        Problem(
+            .serviceUnavailable, code: "busy", title: "Service busy",
+            detail: "Too many sign-ins and registrations are being processed; try again in a moment.",
+            headers: ["Retry-After": "2"])
+    }
 }

@@ -30,3 +30,12 @@ final class BackgroundJobs: LifecycleHandler, Sendable {
         for task in running { await task.value }
     }
 }
+
+/// Stops the password-hashing threads with the application.
+struct HashingPoolShutdown: LifecycleHandler {
+    let pool: HashingPool
+
+    func shutdownAsync(_ application: Application) async {
+        await pool.shutdown()
+    }
+}
