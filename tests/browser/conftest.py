@@ -20,15 +20,24 @@ import itertools
 import os
 import re
 import subprocess
+import sys
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import BrowserContext, Page, Request, expect, sync_playwright
 
-from system import REPO_ROOT, WEB_ROOT, OidcProvider, System, gatehouse_bin
-from ui import fill_login
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/, for the shared `support` package
+
+from support import plugin  # noqa: E402
+# Shared with the end-to-end suite (tests/support/plugin.py): the `binary` under test, the
+# `oidc_provider` standing in for Google, and the hook that puts what is watched (here the
+# systems' logs, and the browser contexts' console and screenshots) into a failed test's report.
+from support.plugin import binary, oidc_provider, pytest_runtest_makereport  # noqa: E402,F401
+from system import REPO_ROOT, WEB_ROOT, System  # noqa: E402
+from ui import fill_login  # noqa: E402
 
 CHROMIUM = os.environ.get("GATEHOUSE_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = REPO_ROOT / "test-artifacts" / "browser"
@@ -36,33 +45,10 @@ DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 375, "height": 812}
 SHORT_TTL = 4
 
-_live_systems: list[System] = []
 _live_contexts: list["ContextRecord"] = []
 _ids = itertools.count(1)
 
 expect.set_options(timeout=10_000)
-
-
-# --------------------------------------------------------------------------------------------
-# Reporting: server logs and browser console errors of a failed test
-
-
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item, call):
-    outcome = yield
-    report = outcome.get_result()
-    if report.when == "call" and report.failed:
-        for record in list(_live_contexts):
-            if record.console:
-                report.sections.append((f"browser console ({record.name})", "\n".join(record.console[-40:])))
-            for i, page in enumerate(record.context.pages):
-                try:
-                    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-                    page.screenshot(path=ARTIFACTS / f"{item.name}-FAILED-{record.name}-{i}.png", full_page=True)
-                except Exception:
-                    pass
-        for s in list(_live_systems):
-            report.sections.extend((title, text) for title, text in s.log_tails() if text.strip())
 
 
 # --------------------------------------------------------------------------------------------
@@ -78,28 +64,21 @@ def built_spa() -> Path:
     return WEB_ROOT
 
 
-@pytest.fixture(scope="session")
-def binary() -> Path:
-    path = gatehouse_bin()
-    if not path.exists() or not os.access(path, os.X_OK):
-        pytest.exit(f"gatehouse binary not found or not executable at {path}; build it (swift build) "
-                    f"or set GATEHOUSE_BIN", returncode=3)
-    return path
-
-
-def _start_system(tmp_path_factory, binary: Path, name: str, **env) -> System:
-    s = System(tmp_path_factory.mktemp(name), env, binary=binary)
-    s.start()
-    _live_systems.append(s)
-    return s
+@contextmanager
+def _running_system(tmp_path_factory, binary: Path, name: str, **env):
+    """A started System whose logs a failed test's report shows; stopped on leaving."""
+    s = System(tmp_path_factory.mktemp(name), env, binary=binary).start()
+    try:
+        with plugin.watching(s):
+            yield s
+    finally:
+        s.stop()
 
 
 @pytest.fixture(scope="session")
 def system(tmp_path_factory, binary, built_spa):
-    s = _start_system(tmp_path_factory, binary, "gatehouse")
-    yield s
-    s.stop()
-    _live_systems.remove(s)
+    with _running_system(tmp_path_factory, binary, "gatehouse") as s:
+        yield s
 
 
 @pytest.fixture(scope="session")
@@ -112,28 +91,16 @@ def short_system(tmp_path_factory, binary, built_spa):
     not again for 60 s. In that minute the access token expires every 4 s and every API call goes
     through the `401 + WWW-Authenticate: Refresh` path, which is what the expiry tests exercise.
     """
-    s = _start_system(tmp_path_factory, binary, "gatehouse-short",
-                      GATEHOUSE_ACCESS_TOKEN_TTL=SHORT_TTL, GATEHOUSE_CLOCK_LEEWAY=0)
-    yield s
-    s.stop()
-    _live_systems.remove(s)
-
-
-@pytest.fixture(scope="session")
-def oidc_provider(tmp_path_factory):
-    """A local OpenID provider standing in for Google (oidc-provider-mock, issuer http://localhost:<port>)."""
-    provider = OidcProvider(tmp_path_factory.mktemp("oidc-provider")).start()
-    yield provider
-    provider.stop()
+    with _running_system(tmp_path_factory, binary, "gatehouse-short",
+                         GATEHOUSE_ACCESS_TOKEN_TTL=SHORT_TTL, GATEHOUSE_CLOCK_LEEWAY=0) as s:
+        yield s
 
 
 @pytest.fixture(scope="session")
 def google_system(tmp_path_factory, binary, built_spa, oidc_provider):
-    """Gatehouse with "Sign in with Google" pointed at `oidc_provider`."""
-    s = _start_system(tmp_path_factory, binary, "gatehouse-google", **oidc_provider.google_env())
-    yield s
-    s.stop()
-    _live_systems.remove(s)
+    """Gatehouse with "Sign in with Google" pointed at `oidc_provider` (tests/support/plugin.py)."""
+    with _running_system(tmp_path_factory, binary, "gatehouse-google", **oidc_provider.google_env()) as s:
+        yield s
 
 
 # --------------------------------------------------------------------------------------------
@@ -154,6 +121,18 @@ class ContextRecord:
     context: BrowserContext
     console: list[str] = field(default_factory=list)
 
+    def report_sections(self, item) -> list[tuple[str, str]]:
+        """For a failed test's report (see support.plugin): the console messages; and a
+        screenshot of every open page into test-artifacts/browser."""
+        sections = [(f"browser console ({self.name})", "\n".join(self.console[-40:]))] if self.console else []
+        for i, page in enumerate(self.context.pages):
+            try:
+                ARTIFACTS.mkdir(parents=True, exist_ok=True)
+                page.screenshot(path=ARTIFACTS / f"{item.name}-FAILED-{self.name}-{i}.png", full_page=True)
+            except Exception:
+                pass
+        return sections
+
 
 @pytest.fixture
 def new_context(browser):
@@ -173,11 +152,13 @@ def new_context(browser):
         ctx.on("page", on_page)
         records.append(record)
         _live_contexts.append(record)
+        plugin.watch(record)
         return ctx
 
     yield make
     for record in records:
         _live_contexts.remove(record)
+        plugin.unwatch(record)
         try:
             record.context.close()
         except Exception:

@@ -5,86 +5,24 @@ Every URL handed to the servers and to the browser uses `localhost`, never 127.0
 Auth Server and the Resource Server must be the same *site* (ports do not count), or the
 `SameSite=Lax` cookies would not travel with the SPA's `fetch` calls.
 
-Mail is read from the `.eml` files in the outbox with the end-to-end suite's `Outbox`
-(tests/e2e/harness.py), imported rather than copied.
+Each process is a `GatehouseProcess` and mail is read from the `.eml` files in the outbox with
+`Outbox`, both from tests/support (shared with the end-to-end suite).
 """
 
 from __future__ import annotations
 
-import errno
-import os
-import subprocess
-import sys
 import time
 import urllib.parse
 from pathlib import Path
 
 import requests
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO_ROOT / "tests" / "e2e"))
-
-from harness import OidcProvider, Outbox, free_port, gatehouse_bin, log_tail, parse_mail, stop_process_group  # noqa: E402,F401
+from support.mail import Outbox
+from support.processes import HEALTH_TIMEOUT, REPO_ROOT, GatehouseProcess, free_ports, gatehouse_bin
 
 WEB_ROOT = REPO_ROOT / "web" / "dist"
-START_TIMEOUT = 60.0
-
-
-class Process:
-    """One `gatehouse <role>` process with its own log file."""
-
-    def __init__(self, role: str, binary: Path, env: dict[str, str], workdir: Path, health_url: str):
-        self.role = role
-        self.binary = binary
-        self.env = env
-        self.workdir = workdir
-        self.health_url = health_url
-        self.log_path = workdir / f"{role}.log"
-        self.proc: subprocess.Popen | None = None
-        self._log = None
-
-    def start(self) -> None:
-        self._log = open(self.log_path, "ab")
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                self.proc = subprocess.Popen(
-                    [str(self.binary), self.role, "--log", "error"], env=self.env, cwd=self.workdir,
-                    stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                    start_new_session=True)
-                return
-            except OSError as e:
-                # The binary is being relinked right now: wait for the build to finish.
-                if e.errno not in (errno.ETXTBSY, errno.ENOENT) or time.monotonic() > deadline:
-                    raise
-                time.sleep(1)
-
-    def wait_ready(self, deadline: float) -> None:
-        last = "no answer"
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise AssertionError(f"gatehouse {self.role} exited with {self.proc.returncode} before "
-                                     f"becoming ready.\n--- log ---\n{self.log_tail()}")
-            try:
-                r = requests.get(self.health_url, timeout=2)
-                if r.status_code == 200:
-                    return
-                last = f"{r.status_code} {r.text[:200]}"
-            except requests.RequestException as e:
-                last = type(e).__name__
-            time.sleep(0.1)
-        raise AssertionError(f"gatehouse {self.role} not ready at {self.health_url} "
-                             f"(last: {last})\n--- log ---\n{self.log_tail()}")
-
-    def stop(self) -> None:
-        stop_process_group(self.proc)
-        self.proc = None
-        if self._log:
-            self._log.close()
-            self._log = None
-
-    def log_tail(self, lines: int = 40) -> str:
-        return log_tail(self.log_path, lines)
+# All three processes must be healthy within this many seconds of the start.
+START_TIMEOUT = HEALTH_TIMEOUT
 
 
 class System:
@@ -95,14 +33,14 @@ class System:
         self.workdir = workdir
         workdir.mkdir(parents=True, exist_ok=True)
         self.binary = binary or gatehouse_bin()
-        self.auth_port, self.resource_port, self.web_port = _three_free_ports()
+        self.auth_port, self.resource_port, self.web_port = free_ports(3)
         self.auth_url = f"http://localhost:{self.auth_port}"
         self.resource_url = f"http://localhost:{self.resource_port}"
         self.spa_url = f"http://localhost:{self.web_port}"
         self.outbox = Outbox(workdir / "outbox")
         self.extra_env = {k: str(v) for k, v in (extra_env or {}).items()}
-        env = {k: v for k, v in os.environ.items() if not k.startswith("GATEHOUSE_")}
-        env.update({
+        # The settings all three share (each process adds its own port variable too).
+        self.settings = {
             "GATEHOUSE_AUTH_URL": self.auth_url,
             "GATEHOUSE_RESOURCE_URL": self.resource_url,
             "GATEHOUSE_SPA_URL": self.spa_url,
@@ -114,28 +52,23 @@ class System:
             "GATEHOUSE_KEYS_DIR": str(workdir / "keys"),
             "GATEHOUSE_OUTBOX_DIR": str(self.outbox.dir),
             "GATEHOUSE_WEB_ROOT": str(web_root),
-        })
-        env.update(self.extra_env)
-        self.env = env
+        }
+        ports = {"auth": self.auth_port, "resource": self.resource_port, "web": self.web_port}
         # The Auth Server first: it makes the signing keys the Resource Server fetches.
         self.processes = [
-            Process("auth", self.binary, env, workdir, f"http://127.0.0.1:{self.auth_port}/actuator/health"),
-            Process("resource", self.binary, env, workdir,
-                    f"http://127.0.0.1:{self.resource_port}/actuator/health"),
-            Process("web", self.binary, env, workdir, f"http://127.0.0.1:{self.web_port}/"),
+            GatehouseProcess(role, workdir, self.settings, overrides=self.extra_env, port=port, binary=self.binary,
+                             args=("--log", "error"))
+            for role, port in ports.items()
         ]
+        self.auth, self.resource, self.web = self.processes
 
     # lifecycle ------------------------------------------------------------------------------
 
     def start(self) -> "System":
-        if not self.binary.exists():
-            raise AssertionError(f"gatehouse binary not found at {self.binary}; build it (swift build) "
-                                 f"or set GATEHOUSE_BIN")
         try:
             deadline = time.monotonic() + START_TIMEOUT
             for p in self.processes:
-                p.start()
-                p.wait_ready(deadline)
+                p.start(timeout=max(0.0, deadline - time.monotonic()))
         except BaseException:
             self.stop()
             raise
@@ -146,13 +79,17 @@ class System:
             p.stop()
 
     def log_tails(self, lines: int = 30) -> list[tuple[str, str]]:
-        return [(f"gatehouse {p.role} log (last {lines} lines)", p.log_tail(lines)) for p in self.processes]
+        return [section for p in self.processes for section in p.report_sections(lines=lines)]
+
+    def report_sections(self, item=None) -> list[tuple[str, str]]:
+        """What a failed test's report shows of the system (see support.plugin): the three logs."""
+        return self.log_tails()
 
     # configuration --------------------------------------------------------------------------
 
     @property
     def access_ttl(self) -> int:
-        return int(self.extra_env.get("GATEHOUSE_ACCESS_TOKEN_TTL", 900))
+        return self.auth.access_ttl
 
     def spa(self, path: str = "/") -> str:
         return self.spa_url + path
@@ -191,12 +128,3 @@ class System:
         query = urllib.parse.parse_qs(urllib.parse.urlsplit(link).query)
         assert query.get("token"), f"reset link without a token: {link}"
         return link
-
-
-def _three_free_ports() -> tuple[int, int, int]:
-    ports: list[int] = []
-    while len(ports) < 3:
-        p = free_port()
-        if p not in ports:
-            ports.append(p)
-    return ports[0], ports[1], ports[2]

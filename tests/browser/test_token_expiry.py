@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import re
 import time
+from typing import Any, NamedTuple
 
+import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
+from system import System
 from ui import create_project, project_actions, project_titles
 
 
@@ -38,8 +41,19 @@ def no_alerts(page: Page) -> None:
     expect(page.get_by_role("alert")).to_have_count(0)
 
 
-def test_three_simultaneous_calls_with_an_expired_token_share_exactly_one_refresh_and_all_succeed(
-        short_system, new_context, account, log_in, refreshes, request_log, shots):
+class Tab(NamedTuple):
+    system: System
+    account: Any         # conftest's Account
+    context: BrowserContext
+    page: Page
+    refreshed: Any       # conftest's RequestLog of POST /auth/refresh
+    logins: Any          # ... and of POST /auth/login
+
+
+@pytest.fixture
+def logged_in_tab(short_system, new_context, account, log_in, refreshes, request_log) -> Tab:
+    """A new account logged in on `short_system` in the first tab of a new context, whose
+    refreshes and logins are counted."""
     system = short_system
     a = account(system)
     context = new_context()
@@ -47,6 +61,12 @@ def test_three_simultaneous_calls_with_an_expired_token_share_exactly_one_refres
     logins = request_log(context, r"/auth/login$", "POST")
     page = context.new_page()
     log_in(page, system, a)
+    return Tab(system, a, context, page, refreshed, logins)
+
+
+def test_three_simultaneous_calls_with_an_expired_token_share_exactly_one_refresh_and_all_succeed(
+        logged_in_tab, shots):
+    system, a, context, page, refreshed, logins = logged_in_tab
     names = ["Alpha", "Beta", "Gamma"]
     for name in names:
         create_project(page, name)
@@ -80,16 +100,9 @@ def test_three_simultaneous_calls_with_an_expired_token_share_exactly_one_refres
     expect(page.get_by_role("heading", name=f"Hello, {a.first}")).to_be_visible()
 
 
-def test_loading_the_projects_page_with_an_expired_token_refreshes_once(short_system, new_context, account, log_in,
-                                                                       refreshes, request_log):
+def test_loading_the_projects_page_with_an_expired_token_refreshes_once(logged_in_tab):
     """The page's own two calls (profile and projects) after an in-app navigation."""
-    system = short_system
-    a = account(system)
-    context = new_context()
-    refreshed = refreshes(context)
-    logins = request_log(context, r"/auth/login$", "POST")
-    page = context.new_page()
-    log_in(page, system, a)
+    system, a, context, page, refreshed, logins = logged_in_tab
     page.get_by_role("link", name="Account", exact=True).click()
     expect(page.get_by_text("This device", exact=True)).to_be_visible()
 
@@ -106,14 +119,8 @@ def test_loading_the_projects_page_with_an_expired_token_refreshes_once(short_sy
 
 
 def test_two_tabs_with_expired_tokens_acting_at_once_refresh_once_between_them_and_stay_logged_in(
-        short_system, new_context, account, log_in, refreshes, request_log, shots):
-    system = short_system
-    a = account(system)
-    context = new_context()  # one cookie jar for both tabs
-    refreshed = refreshes(context)
-    logins = request_log(context, r"/auth/login$", "POST")
-    first = context.new_page()
-    log_in(first, system, a)
+        logged_in_tab, shots):
+    system, a, context, first, refreshed, logins = logged_in_tab  # one cookie jar (context) for both tabs
     second = context.new_page()
     second.goto(system.spa("/"))
     expect(second.get_by_role("heading", name=f"Hello, {a.first}")).to_be_visible()

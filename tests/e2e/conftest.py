@@ -14,40 +14,25 @@ from pathlib import Path
 
 import pytest
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/, for the shared `support` package
 sys.path.insert(0, str(Path(__file__).parent))
 
 from browser import Browser  # noqa: E402
 from checks import Tokens  # noqa: E402
 from flows import User, make_user_on  # noqa: E402
-from harness import Server, gatehouse_bin  # noqa: E402
+from harness import Server  # noqa: E402
+from support import plugin  # noqa: E402
+# Shared with the browser suite (tests/support/plugin.py): the `binary` under test, the
+# `oidc_provider` standing in for Google, and the hook that puts the logs of the servers still
+# watched into a failed test's report.
+from support.plugin import binary, oidc_provider, pytest_runtest_makereport  # noqa: E402,F401
 
 BACKENDS = ["sqlite"] + (["postgres"] if os.environ.get("GATEHOUSE_TEST_POSTGRES_URL") else [])
-_live_servers: list[Server] = []
 
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "ratelimit: exercises rate limiting (many failed attempts)")
     config.addinivalue_line("markers", "slow: waits for tokens to expire")
-
-
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item, call):
-    outcome = yield
-    report = outcome.get_result()
-    if report.when == "call" and report.failed:
-        for s in list(_live_servers):
-            report.sections.append((f"gatehouse log (port {s.port}, last lines)", s.log_tail(30)))
-
-
-@pytest.fixture(scope="session")
-def binary() -> Path:
-    path = gatehouse_bin()
-    if not path.exists():
-        pytest.exit(f"FATAL: GATEHOUSE_BIN={path} does not exist. Build the server first "
-                    f"(swift build) or set GATEHOUSE_BIN to the gatehouse executable.", returncode=3)
-    if not os.access(path, os.X_OK):
-        pytest.exit(f"FATAL: GATEHOUSE_BIN={path} is not executable.", returncode=3)
-    return path
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
@@ -66,7 +51,7 @@ class Launcher:
         workdir = self.tmp_factory.mktemp("gh")
         s = Server(self.binary, workdir, self.backend, env, keys_dir=keys_dir)
         self.servers.append(s)
-        _live_servers.append(s)
+        plugin.watch(s)
         if start:
             s.start()
         return s
@@ -74,8 +59,7 @@ class Launcher:
     def close(self) -> None:
         for s in self.servers:
             s.close()
-            if s in _live_servers:
-                _live_servers.remove(s)
+            plugin.unwatch(s)
 
 
 @pytest.fixture(scope="module")

@@ -11,32 +11,28 @@ import requests
 
 from browser import Browser
 from flows import make_user_on, register, unique_email
-from harness import OidcProvider, free_port
+from harness import free_port
 
 SPA = "http://localhost:5173"
 
-
-@pytest.fixture(scope="module")
-def oidc(tmp_path_factory):
-    provider = OidcProvider(tmp_path_factory.mktemp("oidc-provider")).start()
-    yield provider
-    provider.stop()
+# `oidc_provider` (the local OpenID provider standing in for Google) is shared with the browser
+# suite: tests/support/plugin.py.
 
 
 @pytest.fixture(scope="module")
-def provider(oidc) -> str:
-    return oidc.issuer
+def provider(oidc_provider) -> str:
+    return oidc_provider.issuer
 
 
 @pytest.fixture(scope="module")
-def server(module_launch, oidc):
-    return module_launch(**oidc.google_env())
+def server(module_launch, oidc_provider):
+    return module_launch(**oidc_provider.google_env())
 
 
 @pytest.fixture(scope="module")
-def person(oidc):
+def person(oidc_provider):
     """A person at the provider with these claims; returns their subject."""
-    return lambda _issuer, **claims: oidc.person(**claims)
+    return lambda _issuer, **claims: oidc_provider.person(**claims)
 
 
 def sign_in(server, browser: Browser, sub: str | None, deny: bool = False):
