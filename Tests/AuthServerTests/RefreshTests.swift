@@ -1,4 +1,5 @@
 import Foundation
+import GatehouseCore
 import GatehouseTesting
 import Testing
 import Vapor
@@ -18,6 +19,29 @@ struct RefreshTests {
             #expect(try response.json()["accessTokenExpiresAt"] is String)
             #expect(browser.cookies["refresh_token"]?.value != before)
             #expect(try await browser.send(.GET, "/auth/user").status == .ok)
+        }
+    }
+
+    @Test("a refresh token from before tokens carried their session's expiry still rotates, and its successor carries it")
+    func tokenWithoutSessionExpiryRotates() async throws {
+        try await withServer() { server in
+            let browser = try await server.login(try await server.makeUser())
+            let session = try #require(try await SessionRecord.query(on: server.app.db).first())
+            let keys = try KeyStore(
+                directory: KeyDirectory(
+                    path: server.configuration.keysDirectory, algorithm: server.configuration.signingAlgorithm,
+                    retention: server.configuration.longestTokenLifetime),
+                clock: server.clock)
+            let now = server.clock.now()
+            let old = try TokenIssuer(keys: keys).sign(RefreshTokenClaims(
+                iss: server.configuration.authURL, aud: server.configuration.authURL, sub: UserID(uuid: session.userID),
+                sid: try session.sessionID, jti: TokenID(uuid: session.currentJTI), issuedAt: now, expiresAt: now + 3600))
+            browser.cookies["refresh_token"]?.value = old
+            #expect(try await browser.send(.POST, "/auth/refresh", csrf: .held).status == .ok)
+            let successor = try #require(browser.cookies["refresh_token"]?.value)
+            let claims = Tamper.json(Tamper.segments(successor)[1])
+            #expect(claims["sxp"] as? Int == Int(session.expiresAt.timeIntervalSince1970))
+            #expect(try await browser.send(.POST, "/auth/refresh", csrf: .held).status == .ok)
         }
     }
 

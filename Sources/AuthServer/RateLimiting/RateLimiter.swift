@@ -18,20 +18,32 @@ struct RateLimiter: Sendable {
 
     /// Counts one hit in `bucket` and says whether it is within `rule`.
     func hit(_ bucket: String, rule: Rule, now: Date, on sql: any SQLDatabase) async throws -> Verdict {
-        let key = Self.bucketKey(bucket)
-        let windowOpenedBefore = now - rule.window
-        let row = try await sql.raw("""
-            INSERT INTO rate_limits (bucket, window_start, hits) VALUES (\(bind: key), \(bind: now), 1)
+        try await hit([(bucket, rule)], now: now, on: sql)
+    }
+
+    /// Counts one hit in each bucket in one statement; limited when any bucket is over its rule
+    /// (with the longest wait). Every rule must share one window, which the statement compares with.
+    func hit(_ buckets: [(bucket: String, rule: Rule)], now: Date, on sql: any SQLDatabase) async throws -> Verdict {
+        guard let window = buckets.first?.rule.window else { return .allowed }
+        precondition(buckets.allSatisfy { $0.rule.window == window }, "one statement counts buckets of one window")
+        let windowOpenedBefore = now - window
+        let rules = Dictionary(buckets.map { (Self.bucketKey($0.bucket), $0.rule) }, uniquingKeysWith: { first, _ in first })
+        let values = rules.keys.sorted().map { key -> SQLQueryString in "(\(bind: key), \(bind: now), 1)" }.joined(separator: ", ")
+        let rows = try await sql.raw("""
+            INSERT INTO rate_limits (bucket, window_start, hits) VALUES \(values)
             ON CONFLICT (bucket) DO UPDATE SET
               hits = CASE WHEN rate_limits.window_start <= \(bind: windowOpenedBefore) THEN 1 ELSE rate_limits.hits + 1 END,
               window_start = CASE WHEN rate_limits.window_start <= \(bind: windowOpenedBefore) THEN \(bind: now) ELSE rate_limits.window_start END
-            RETURNING hits, window_start
-            """).first()
-        guard let row else { return .allowed }
-        let hits = try row.decode(column: "hits", as: Int.self)
-        let start = try row.decode(column: "window_start", as: Date.self)
-        guard hits > rule.limit else { return .allowed }
-        return .limited(retryAfter: Int((start + rule.window).timeIntervalSince(now).rounded(.up)))
+            RETURNING bucket, hits, window_start
+            """).all()
+        var wait = 0
+        for row in rows {
+            guard let rule = rules[try row.decode(column: "bucket", as: String.self)] else { continue }
+            let hits = try row.decode(column: "hits", as: Int.self)
+            let start = try row.decode(column: "window_start", as: Date.self)
+            if hits > rule.limit { wait = max(wait, Int((start + rule.window).timeIntervalSince(now).rounded(.up))) }
+        }
+        return wait > 0 ? .limited(retryAfter: wait) : .allowed
     }
 
     /// Forgets a bucket, e.g. after a successful login.

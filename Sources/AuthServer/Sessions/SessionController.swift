@@ -70,10 +70,11 @@ struct SessionController: RouteCollection {
         // Unparseable addresses are treated like unknown ones: same work, same answer.
         let email = EmailAddress.lenient(rawEmail)
         let accountBucket = "login:\(email?.value ?? rawEmail.lowercased())|\(client.ipAddress)"
-        for (bucket, rule) in [(accountBucket, RateLimiter.Rule.loginPerAccountAndAddress), ("login-ip:\(client.ipAddress)", .loginPerAddress)] {
-            if case .limited(let seconds) = try await rateLimiter.hit(bucket, rule: rule, now: now, on: req.db.sql) {
-                throw AuthError.rateLimited(retryAfter: seconds)
-            }
+        let buckets: [(bucket: String, rule: RateLimiter.Rule)] = [
+            (accountBucket, .loginPerAccountAndAddress), ("login-ip:\(client.ipAddress)", .loginPerAddress),
+        ]
+        if case .limited(let seconds) = try await rateLimiter.hit(buckets, now: now, on: req.db.sql) {
+            throw AuthError.rateLimited(retryAfter: seconds)
         }
 
         var user: UserRecord?

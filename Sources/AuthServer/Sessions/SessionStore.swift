@@ -62,28 +62,65 @@ struct SessionStore: Sendable {
     /// compare-and-swap, so of two racing requests exactly one rotates); the immediate predecessor
     /// within the grace window gets that same successor; anything else revokes the session.
     func rotate(_ presented: PresentedRefreshToken, client: ClientInfo, on db: any Database) async throws -> RefreshOutcome {
+        if let rotated = try await rotateCurrent(presented, on: db) { return .rotated(rotated) }
         let claims = presented.claims
         guard let session = try await live(claims, on: db) else { return .refused }
         let now = clock.now()
         guard claims.jti.uuid == session.currentJTI else {
             return try await judgePredecessor(presented, session: session, client: client, now: now, on: db)
         }
+        // A token without its session's expiry (minted before tokens carried it): mint its successor
+        // now that the session is read, then swap.
         let next = TokenID.random()
-        let refresh = try tokens.refreshToken(user: claims.sub, session: claims.sid, jti: next, sessionExpiresAt: session.expiresAt, now: now)
-        let sealed = try GraceSeal.seal(refresh, predecessor: presented.token, session: claims.sid.uuid)
-        let swapped = try await db.sql.raw("""
-            UPDATE sessions SET previous_jti = current_jti, current_jti = \(bind: next.uuid),
-              rotated_at = \(bind: now), sealed_successor = \(bind: sealed), last_used_at = \(bind: now),
-              generation = generation + 1
-            WHERE id = \(bind: claims.sid.uuid) AND current_jti = \(bind: claims.jti.uuid) AND revoked_at IS NULL
-            RETURNING id
-            """).all()
-        if swapped.count == 1 {
+        let refresh = try tokens.refreshToken(
+            user: claims.sub, session: claims.sid, jti: next, sessionExpiresAt: session.expiresAt, now: now)
+        if try await swap(presented, to: refresh, jti: next, now: now, on: db) != nil {
             return .rotated(try issue(session, refresh: refresh, now: now))
         }
         // Another request rotated this token first: judge it again, now as a predecessor.
         guard let reloaded = try await live(claims, on: db) else { return .refused }
         return try await judgePredecessor(presented, session: reloaded, client: client, now: now, on: db)
+    }
+
+    /// The common case in one statement: `presented` is its live session's current token, so its
+    /// successor is minted first and swapped in by the compare-and-swap, which also returns the
+    /// account. Nil when the swap does not happen (not current, revoked, expired, raced), or when
+    /// the token does not carry its session's expiry; the caller then reads and judges the session.
+    private func rotateCurrent(_ presented: PresentedRefreshToken, on db: any Database) async throws -> IssuedTokens? {
+        let claims = presented.claims
+        guard let sessionExpiresAt = claims.sessionExpiresAt else { return nil }
+        let now = clock.now()
+        let next = TokenID.random()
+        let refresh = try tokens.refreshToken(
+            user: claims.sub, session: claims.sid, jti: next, sessionExpiresAt: sessionExpiresAt, now: now)
+        guard let row = try await swap(presented, to: refresh, jti: next, now: now, on: db) else { return nil }
+        let session = LiveSession(
+            id: claims.sid, expiresAt: try row.decode(column: "expires_at", as: Date.self), currentJTI: next.uuid,
+            previousJTI: claims.jti.uuid, rotatedAt: now, sealedSuccessor: nil, account: try Self.account(claims.sub, from: row))
+        return try issue(session, refresh: refresh, now: now)
+    }
+
+    /// The compare-and-swap of a family's current token: only the request that presents the current
+    /// token of a live session moves it, so of two racing requests exactly one rotates. The successor
+    /// is stored sealed under the predecessor (``GraceSeal``) for the grace rule.
+    private func swap(
+        _ presented: PresentedRefreshToken, to successor: MintedToken, jti: TokenID, now: Date, on db: any Database
+    ) async throws -> (any SQLRow)? {
+        let claims = presented.claims
+        let sealed = try GraceSeal.seal(successor, predecessor: presented.token, session: claims.sid.uuid)
+        return try await db.sql.raw("""
+            UPDATE sessions SET previous_jti = current_jti, current_jti = \(bind: jti.uuid),
+              rotated_at = \(bind: now), sealed_successor = \(bind: sealed), last_used_at = \(bind: now),
+              generation = generation + 1
+            WHERE id = \(bind: claims.sid.uuid) AND user_id = \(bind: claims.sub.uuid) AND current_jti = \(bind: claims.jti.uuid)
+              AND revoked_at IS NULL AND expires_at > \(bind: now)
+            RETURNING expires_at,
+              (SELECT email FROM users WHERE users.id = sessions.user_id) AS email,
+              (SELECT first_name FROM users WHERE users.id = sessions.user_id) AS first_name,
+              (SELECT last_name FROM users WHERE users.id = sessions.user_id) AS last_name,
+              (SELECT email_verified_at FROM users WHERE users.id = sessions.user_id) AS email_verified_at,
+              (SELECT roles FROM users WHERE users.id = sessions.user_id) AS roles
+            """).first()
     }
 
     private func judgePredecessor(
@@ -134,18 +171,22 @@ struct SessionStore: Sendable {
               AND s.revoked_at IS NULL AND s.expires_at > \(bind: clock.now())
             """).first()
         else { return nil }
-        let account = Account(
-            id: claims.sub, email: try row.decode(column: "email", as: String.self),
-            firstName: try row.decode(column: "first_name", as: String.self),
-            lastName: try row.decode(column: "last_name", as: String.self),
-            emailVerified: try row.decode(column: "email_verified_at", as: Date?.self) != nil,
-            roles: try row.decode(column: "roles", as: String.self).split(separator: " ").map(String.init))
         return LiveSession(
             id: claims.sid, expiresAt: try row.decode(column: "expires_at", as: Date.self),
             currentJTI: try row.decode(column: "current_jti", as: UUID.self),
             previousJTI: try row.decode(column: "previous_jti", as: UUID?.self),
             rotatedAt: try row.decode(column: "rotated_at", as: Date?.self),
-            sealedSuccessor: try row.decode(column: "sealed_successor", as: String?.self), account: account)
+            sealedSuccessor: try row.decode(column: "sealed_successor", as: String?.self), account: try Self.account(claims.sub, from: row))
+    }
+
+    /// The account columns of `row` (`email`, `first_name`, `last_name`, `email_verified_at`, `roles`).
+    private static func account(_ id: UserID, from row: any SQLRow) throws -> Account {
+        Account(
+            id: id, email: try row.decode(column: "email", as: String.self),
+            firstName: try row.decode(column: "first_name", as: String.self),
+            lastName: try row.decode(column: "last_name", as: String.self),
+            emailVerified: try row.decode(column: "email_verified_at", as: Date?.self) != nil,
+            roles: try row.decode(column: "roles", as: String.self).split(separator: " ").map(String.init))
     }
 
     /// Whether `id` is a live session: not revoked, not past its absolute expiry.

@@ -36,7 +36,9 @@ struct SessionTokens: Sendable {
 
     func refreshToken(user: UserID, session: SessionID, jti: TokenID, sessionExpiresAt: Date, now: Date) throws -> MintedToken {
         let expiresAt = min(now + refreshTokenTTL, sessionExpiresAt)
-        let claims = RefreshTokenClaims(iss: authURL, aud: authURL, sub: user, sid: session, jti: jti, issuedAt: now, expiresAt: expiresAt)
+        let claims = RefreshTokenClaims(
+            iss: authURL, aud: authURL, sub: user, sid: session, jti: jti, issuedAt: now, expiresAt: expiresAt,
+            sessionExpiresAt: sessionExpiresAt)
         return MintedToken(token: try issuer.sign(claims), expiresAt: claims.expiresAt)
     }
 

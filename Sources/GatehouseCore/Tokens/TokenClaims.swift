@@ -102,8 +102,14 @@ public struct RefreshTokenClaims: TokenClaims, Equatable {
     public var iat: Int64
     public var nbf: Int64?
     public var exp: Int64
+    /// The session's absolute expiry, which caps every successor's `exp`: with it a rotation can mint
+    /// the successor before it touches the database, and rotate in a single statement.
+    public var sxp: Int64?
 
-    public init(iss: String, aud: String, sub: UserID, sid: SessionID, jti: TokenID, issuedAt: Date, expiresAt: Date) {
+    public init(
+        iss: String, aud: String, sub: UserID, sid: SessionID, jti: TokenID, issuedAt: Date, expiresAt: Date,
+        sessionExpiresAt: Date? = nil
+    ) {
         self.iss = iss
         self.aud = Audience([aud])
         self.sub = sub
@@ -112,5 +118,9 @@ public struct RefreshTokenClaims: TokenClaims, Equatable {
         self.iat = numericDate(issuedAt)
         self.nbf = nil
         self.exp = numericDate(expiresAt)
+        self.sxp = sessionExpiresAt.map(numericDate)
     }
+
+    /// ``sxp`` as a date, when the token carries it.
+    public var sessionExpiresAt: Date? { sxp.map { Date(timeIntervalSince1970: TimeInterval($0)) } }
 }
