@@ -4,7 +4,7 @@ import GatehouseGuard
 import Vapor
 
 /// `/auth/user` and `/auth/validate`: who the caller is.
-struct UserController: RouteCollection {
+struct UserController: Capability {
     let signedIn: SignedIn
 
     func boot(routes: any RoutesBuilder) throws {

@@ -14,7 +14,7 @@ public func makeAuthServer(_ settings: AuthServerSettings) async throws -> Appli
     }
 }
 
-/// The composition root: the shared pieces, then every capability's controller and migrations.
+/// The composition root: the shared pieces, then every capability (its routes and its migrations).
 private func configure(_ app: Application, _ settings: AuthServerSettings) async throws {
     let config = settings.configuration
     let clock = settings.clock
@@ -22,8 +22,6 @@ private func configure(_ app: Application, _ settings: AuthServerSettings) async
 
     try app.useDatabase(config.database)
     try await app.prepareDatabase(config.database)
-    app.migrations.add(Migrations.all)
-    try await app.autoMigrate()
 
     let keys = try KeyStore(
         directory: KeyDirectory(path: config.keysDirectory, algorithm: config.signingAlgorithm, retention: config.longestTokenLifetime),
@@ -51,7 +49,7 @@ private func configure(_ app: Application, _ settings: AuthServerSettings) async
     app.middleware = .init()
     app.middleware.use(CORSMiddleware(configuration: .gatehouse(allowing: config.spaURL)))
     app.middleware.use(SecurityHeadersMiddleware())
-    let controllers: [any RouteCollection] = [
+    let capabilities: [any Capability] = [
         SessionController(
             sessions: sessions, tokens: tokens, refreshTokens: refreshTokens, callerSession: callerSession, csrf: csrf,
             hasher: hasher, rateLimiter: rateLimiter, cookies: cookies, clock: clock),
@@ -76,7 +74,9 @@ private func configure(_ app: Application, _ settings: AuthServerSettings) async
         DiscoveryController(keys: keys, issuer: config.authURL),
         Actuator(database: app.db, role: "auth"),
     ]
-    for controller in controllers { try app.register(collection: controller) }
+    app.migrations.add(Migrations.all(capabilities))
+    try await app.autoMigrate()
+    for capability in capabilities { try app.register(collection: capability) }
     app.middleware.use(ProblemMiddleware(routes: app.routes))
     app.middleware.use(DatabaseFailureMiddleware())
 

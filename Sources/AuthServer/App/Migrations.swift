@@ -1,9 +1,12 @@
 import Fluent
 
-/// Every schema change, in order. Add new ones at the end; never edit a shipped one. Each table's
-/// shape lives beside the store that owns it.
+/// The schema: the shipped first one, then each capability's own (``Capability/migrations``), in the
+/// order the capabilities are listed. Never edit a shipped migration; each table's shape lives beside
+/// the store that owns it.
 enum Migrations {
-    static let all: [any Migration] = [CreateInitialSchema(), CreateIdentities()]
+    static func all(_ capabilities: [any Capability]) -> [any Migration] {
+        [CreateInitialSchema()] + capabilities.flatMap(\.migrations)
+    }
 }
 
 /// The first schema: the tables of accounts, sessions, one-time tokens, spent token ids, the

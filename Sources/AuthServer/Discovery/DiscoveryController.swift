@@ -6,7 +6,7 @@ import SQLKit
 import Vapor
 
 /// Public metadata: the JWKS and issuer metadata.
-struct DiscoveryController: RouteCollection {
+struct DiscoveryController: Capability {
     let keys: KeyStore
     let issuer: String
 

@@ -1,3 +1,4 @@
+import Fluent
 import Foundation
 import GatehouseCore
 import GatehouseGuard
@@ -6,7 +7,7 @@ import Vapor
 /// `GET /oauth2/authorization/{provider}` and `GET /login/oauth2/code/{provider}`: the authorization
 /// code flow with PKCE S256, `state` and `nonce` (RFC 9700, OIDC Core §3.1). Every failure ends at
 /// `{SPA}/auth/callback?status=error&code=…`; success there with the same cookies as a password login.
-struct FederationController: RouteCollection {
+struct FederationController: Capability {
     let providers: [String: any IdentityProvider]
     let linker: AccountLinker
     let sessions: SessionStore
@@ -19,6 +20,8 @@ struct FederationController: RouteCollection {
     let spaURL: String
 
     static let callbackPath = CookiePolicy.federationCallbackPath
+
+    var migrations: [any Migration] { [CreateIdentities()] }
 
     func boot(routes: any RoutesBuilder) throws {
         routes.get("oauth2", "authorization", ":provider", use: start)
@@ -52,7 +55,7 @@ struct FederationController: RouteCollection {
             guard let code = try? req.query.get(String.self, at: "code"), !code.isEmpty else { throw FederationError.providerError }
             let claims = try await provider.exchange(code: code, state: state, redirectURI: redirectURI(id))
             let user = try await linker.account(for: claims, provider: provider.configuration, ip: req.client.ipAddress, on: req.db)
-            let issued = try await sessions.start(for: user, client: req.client, on: req.db)
+            let issued = try await sessions.start(for: try user.account, client: req.client, on: req.db)
             let response = redirect(to: "\(spaURL)/auth/callback?status=success")
             response.setTokenCookies(issued, policy: cookies, now: clock.now())
             response.setCookie(stateCookie("", maxAge: 0))

@@ -4,7 +4,7 @@ import GatehouseGuard
 import Vapor
 
 /// `GET /auth/identities`: the providers linked to the caller's account, for the account page.
-struct IdentityListController: RouteCollection {
+struct IdentityListController: Capability {
     let providerNames: [String: String]
     let signedIn: SignedIn
 

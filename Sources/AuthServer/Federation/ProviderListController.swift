@@ -3,7 +3,7 @@ import GatehouseGuard
 import Vapor
 
 /// `GET /auth/providers`: the federated providers configured, so the SPA shows only those.
-struct ProviderListController: RouteCollection {
+struct ProviderListController: Capability {
     let providers: [OIDCProviderConfiguration]
     let authURL: String
 

@@ -7,7 +7,7 @@ import GatehouseMail
 import Vapor
 
 /// Forgot, reset and change password.
-struct PasswordController: RouteCollection {
+struct PasswordController: Capability {
     let sessions: SessionStore
     let signedIn: SignedIn
     let csrf: AuthCSRF

@@ -5,7 +5,7 @@ import GatehouseMail
 import Vapor
 
 /// `POST /auth/register`, `GET /auth/confirm-account`, `POST /auth/resend-verification`.
-struct RegistrationController: RouteCollection {
+struct RegistrationController: Capability {
     let registration: RegistrationService
     let passwordPolicy: PasswordPolicy
     let csrf: AuthCSRF

@@ -7,7 +7,7 @@ import GatehouseMail
 import Vapor
 
 /// Login, refresh, logout, anonymous CSRF tokens and the session bootstrap of a reloaded SPA.
-struct SessionController: RouteCollection {
+struct SessionController: Capability {
     let sessions: SessionStore
     let tokens: SessionTokens
     let refreshTokens: RefreshTokenAuthenticator
@@ -77,17 +77,17 @@ struct SessionController: RouteCollection {
             throw AuthError.rateLimited(retryAfter: seconds)
         }
 
-        var user: UserRecord?
-        if let email { user = try await UserRecord.find(email: email, on: req.db) }
-        guard try await hasher.verify(password, against: user?.passwordHash), let user else {
+        var found: (account: Account, passwordHash: String?)?
+        if let email { found = try await UserRecord.credentials(email: email, on: req.db) }
+        guard try await hasher.verify(password, against: found?.passwordHash), let account = found?.account else {
             throw AuthError.invalidCredentials
         }
-        guard user.isVerified else { throw AuthError.emailNotVerified }
+        guard account.emailVerified else { throw AuthError.emailNotVerified }
         try await rateLimiter.reset(accountBucket, on: req.db.sql)
 
-        let issued = try await sessions.start(for: user, client: client, on: req.db)
+        let issued = try await sessions.start(for: account, client: client, on: req.db)
         let response = try jsonResponse(SessionResponse(
-            user: try UserDTO(user), csrfToken: issued.csrfToken, accessTokenExpiresAt: iso8601(issued.access.expiresAt)))
+            user: UserDTO(account), csrfToken: issued.csrfToken, accessTokenExpiresAt: iso8601(issued.access.expiresAt)))
         response.setTokenCookies(issued, policy: cookies, now: now)
         return response
     }

@@ -5,7 +5,7 @@ import GatehouseGuard
 import Vapor
 
 /// The caller's own sessions: list, end one, end all others.
-struct SessionListController: RouteCollection {
+struct SessionListController: Capability {
     let sessions: SessionStore
     let signedIn: SignedIn
     let csrf: AuthCSRF

@@ -38,24 +38,19 @@ struct SessionStore: Sendable {
         case refused
     }
 
-    /// Starts a session for `user`, whose credentials were just proven.
-    func start(for user: UserRecord, client: ClientInfo, on db: any Database) async throws -> IssuedTokens {
+    /// Starts a session for `account`, whose credentials were just proven.
+    func start(for account: Account, client: ClientInfo, on db: any Database) async throws -> IssuedTokens {
         let now = clock.now()
-        let session = SessionRecord()
-        session.id = UUID()
-        session.userID = try user.requireID()
-        session.createdAt = now
-        session.lastUsedAt = now
-        session.expiresAt = now + sessionMaxAge
-        session.userAgent = String(client.userAgent.prefix(512))
-        session.ipAddress = client.ipAddress
-        session.currentJTI = UUID()
-        session.generation = 0
-        let refresh = try tokens.refreshToken(
-            user: try user.userID, session: try session.sessionID, jti: TokenID(uuid: session.currentJTI),
-            sessionExpiresAt: session.expiresAt, now: now)
-        try await session.create(on: db)
-        return try tokens.issue(for: try user.account, session: try session.sessionID, sessionExpiresAt: session.expiresAt, refresh: refresh, now: now)
+        let session = SessionID.random()
+        let jti = TokenID.random()
+        let expiresAt = now + sessionMaxAge
+        let refresh = try tokens.refreshToken(user: account.id, session: session, jti: jti, sessionExpiresAt: expiresAt, now: now)
+        try await db.sql.raw("""
+            INSERT INTO sessions (id, user_id, created_at, last_used_at, expires_at, user_agent, ip_address, current_jti, generation)
+            VALUES (\(bind: session.uuid), \(bind: account.id.uuid), \(bind: now), \(bind: now), \(bind: expiresAt),
+              \(bind: String(client.userAgent.prefix(512))), \(bind: client.ipAddress), \(bind: jti.uuid), 0)
+            """).run()
+        return try tokens.issue(for: account, session: session, sessionExpiresAt: expiresAt, refresh: refresh, now: now)
     }
 
     /// Rotates the family `presented` belongs to: the current token gets a successor (one
