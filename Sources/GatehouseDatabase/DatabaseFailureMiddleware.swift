@@ -8,15 +8,14 @@ import Vapor
 /// and logs what the database said. Errors that are bugs (syntax, an unhandled constraint) stay `500`.
 ///
 /// Sits inside ``ProblemMiddleware`` so that the problem it throws is rendered like any other.
-public struct DatabaseFailureMiddleware: AsyncMiddleware {
+public struct DatabaseFailureMiddleware: Middleware {
     public static let retryAfterSeconds = 5
 
     public init() {}
 
-    public func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
-        do {
-            return try await next.respond(to: request)
-        } catch {
+    // Future-based: it wraps every request, and an async middleware would cost a task each time.
+    public func respond(to request: Request, chainingTo next: any Responder) -> EventLoopFuture<Response> {
+        next.respond(to: request).flatMapErrorThrowing { error in
             guard let said = Self.unavailability(error) else { throw error }
             request.logger.error("database unavailable", metadata: ["database_said": "\(said)"])
             throw Problem(
