@@ -56,7 +56,8 @@ struct PasswordHasher: Sendable {
             parameters.iterations, parameters.memoryKiB, parameters.parallelism,
             passwordBytes, passwordBytes.count, salt, salt.count, hashLength, &encoded, encodedLength)
         guard result == ARGON2_OK.rawValue else { throw PasswordHashError.failed(Int(result)) }
-        return String(cString: encoded)
+        // The encoding is ASCII ending in NUL.
+        return String(decoding: encoded.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     private static func verify(_ password: String, encoded: String) -> Bool {
