@@ -45,12 +45,7 @@ final class UserRecord: Model, @unchecked Sendable {
             WHERE email = \(bind: email.value)
             """).first()
         else { return nil }
-        let account = Account(
-            id: UserID(uuid: try row.decode(column: "id", as: UUID.self)), email: try row.decode(column: "email", as: String.self),
-            firstName: try row.decode(column: "first_name", as: String.self),
-            lastName: try row.decode(column: "last_name", as: String.self),
-            emailVerified: try row.decode(column: "email_verified_at", as: Date?.self) != nil,
-            roles: try row.decode(column: "roles", as: String.self).split(separator: " ").map(String.init))
+        let account = try Account(id: UserID(uuid: try row.decode(column: "id", as: UUID.self)), row: row)
         return (account, try row.decode(column: "password_hash", as: String?.self))
     }
 

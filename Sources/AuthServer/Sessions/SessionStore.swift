@@ -91,7 +91,7 @@ struct SessionStore: Sendable {
         guard let row = try await swap(presented, to: refresh, jti: next, now: now, on: db) else { return nil }
         let session = LiveSession(
             id: claims.sid, expiresAt: try row.decode(column: "expires_at", as: Date.self), currentJTI: next.uuid,
-            previousJTI: claims.jti.uuid, rotatedAt: now, sealedSuccessor: nil, account: try Self.account(claims.sub, from: row))
+            previousJTI: claims.jti.uuid, rotatedAt: now, sealedSuccessor: nil, account: try Account(id: claims.sub, row: row))
         return try issue(session, refresh: refresh, now: now)
     }
 
@@ -171,17 +171,7 @@ struct SessionStore: Sendable {
             currentJTI: try row.decode(column: "current_jti", as: UUID.self),
             previousJTI: try row.decode(column: "previous_jti", as: UUID?.self),
             rotatedAt: try row.decode(column: "rotated_at", as: Date?.self),
-            sealedSuccessor: try row.decode(column: "sealed_successor", as: String?.self), account: try Self.account(claims.sub, from: row))
-    }
-
-    /// The account columns of `row` (`email`, `first_name`, `last_name`, `email_verified_at`, `roles`).
-    private static func account(_ id: UserID, from row: any SQLRow) throws -> Account {
-        Account(
-            id: id, email: try row.decode(column: "email", as: String.self),
-            firstName: try row.decode(column: "first_name", as: String.self),
-            lastName: try row.decode(column: "last_name", as: String.self),
-            emailVerified: try row.decode(column: "email_verified_at", as: Date?.self) != nil,
-            roles: try row.decode(column: "roles", as: String.self).split(separator: " ").map(String.init))
+            sealedSuccessor: try row.decode(column: "sealed_successor", as: String?.self), account: try Account(id: claims.sub, row: row))
     }
 
     /// Whether `id` is a live session: not revoked, not past its absolute expiry.
