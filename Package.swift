@@ -117,6 +117,7 @@ let package = Package(
                 "WebServer",
                 "GatehouseDatabase",
                 "GatehouseCore",
+                "GatehouseGuard",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Vapor", package: "vapor"),
             ],

@@ -1,6 +1,7 @@
 import AuthServer
 import Foundation
 import GatehouseCore
+import GatehouseGuard
 import ResourceServer
 import WebServer
 
@@ -34,6 +35,11 @@ extension AuthServerConfiguration {
         cookieSecure = try reader.bool("GATEHOUSE_COOKIE_SECURE", cookieSecure)
         cookieDomain = reader.optional("GATEHOUSE_COOKIE_DOMAIN")
         providers = try reader.providers()
+        switch TrustedProxies.parse(reader.string("GATEHOUSE_TRUSTED_PROXIES", "")) {
+        case .success(let proxies): trustedProxies = proxies
+        case .failure(let invalid):
+            throw ConfigurationError(name: "GATEHOUSE_TRUSTED_PROXIES", reason: "'\(invalid.entry)' is neither an address nor a CIDR")
+        }
     }
 }
 
@@ -73,7 +79,7 @@ extension EnvironmentReader {
             }
             result.append(.init(
                 id: "google", name: "Google", issuer: try url("GATEHOUSE_GOOGLE_ISSUER", "https://accounts.google.com"),
-                clientID: id, clientSecret: secret))
+                clientID: id, clientSecret: secret, linkByEmail: try bool("GATEHOUSE_OIDC_GOOGLE_LINK_BY_EMAIL", true)))
         }
         let ids = (optional("GATEHOUSE_OIDC_PROVIDERS") ?? "").split(separator: ",")
             .map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.filter { !$0.isEmpty }
@@ -87,7 +93,8 @@ extension EnvironmentReader {
             else { throw ConfigurationError(name: prefix + "*", reason: "ISSUER, CLIENT_ID and CLIENT_SECRET are required") }
             result.append(.init(
                 id: id, name: optional(prefix + "NAME") ?? id.capitalized,
-                issuer: try url(prefix + "ISSUER", issuer), clientID: client, clientSecret: secret))
+                issuer: try url(prefix + "ISSUER", issuer), clientID: client, clientSecret: secret,
+                linkByEmail: try bool(prefix + "LINK_BY_EMAIL", false)))
         }
         return result
     }

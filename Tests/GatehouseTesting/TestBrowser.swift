@@ -9,6 +9,11 @@ public final class TestBrowser {
     public struct StoredCookie {
         public var value: String
         public var path: String
+
+        public init(value: String, path: String) {
+            self.value = value
+            self.path = path
+        }
     }
 
     public let tester: any TestingApplicationTester

@@ -19,6 +19,7 @@ private func configure(_ app: Application, _ settings: AuthServerSettings) async
     let config = settings.configuration
     let clock = settings.clock
     app.routes.defaultMaxBodySize = "16kb"
+    app.trustedProxies = config.trustedProxies
 
     try app.useDatabase(config.database)
     try await app.prepareDatabase(config.database)
@@ -41,10 +42,14 @@ private func configure(_ app: Application, _ settings: AuthServerSettings) async
     app.lifecycle.use(HashingPoolShutdown(pool: hashingPool))
     let hasher = try PasswordHasher(parameters: settings.passwordHashing.parameters, pool: hashingPool)
     let passwordPolicy = PasswordPolicy(commonPasswords: try CommonPasswords.bundled())
-    let rateLimiter = RateLimiter()
+    let rateLimiter = RateLimiter(limits: settings.rateLimits)
     let outbox = Outbox(rateLimiter: rateLimiter)
     let templates = MailTemplates(authURL: config.authURL, spaURL: config.spaURL)
     let cookies = config.cookiePolicy
+    let throttle = LoginThrottle(rateLimiter: rateLimiter)
+    let identityProviders = settings.identityProviders ?? Dictionary(uniqueKeysWithValues: config.providers.map {
+        ($0.id, OIDCProvider(configuration: $0, client: app.http.client.shared, clock: clock, leeway: config.clockLeeway) as any IdentityProvider)
+    })
 
     app.middleware = .init()
     app.middleware.use(CORSMiddleware(configuration: .gatehouse(allowing: config.spaURL)))
@@ -52,24 +57,24 @@ private func configure(_ app: Application, _ settings: AuthServerSettings) async
     let capabilities: [any Capability] = [
         SessionController(
             sessions: sessions, tokens: tokens, refreshTokens: refreshTokens, callerSession: callerSession, csrf: csrf,
-            hasher: hasher, rateLimiter: rateLimiter, cookies: cookies, clock: clock),
+            hasher: hasher, throttle: throttle, devices: KnownDevices(issuer: issuer, verifier: verifier, authURL: config.authURL),
+            cookies: cookies, clock: clock),
         SessionListController(sessions: sessions, signedIn: signedIn, csrf: csrf, cookies: cookies, clock: clock),
         UserController(signedIn: signedIn),
         RegistrationController(
             registration: RegistrationService(hasher: hasher, outbox: outbox, templates: templates, clock: clock),
-            passwordPolicy: passwordPolicy, csrf: csrf, spaURL: config.spaURL),
+            passwordPolicy: passwordPolicy, csrf: csrf, rateLimiter: rateLimiter, clock: clock, spaURL: config.spaURL),
         PasswordController(
             sessions: sessions, signedIn: signedIn, csrf: csrf, hasher: hasher, passwordPolicy: passwordPolicy,
-            outbox: outbox, templates: templates, cookies: cookies, clock: clock),
+            rateLimiter: rateLimiter, throttle: throttle, outbox: outbox, templates: templates, cookies: cookies, clock: clock),
         ProviderListController(providers: config.providers, authURL: config.authURL),
-        IdentityListController(
-            providerNames: Dictionary(config.providers.map { ($0.id, $0.name) }, uniquingKeysWith: { first, _ in first }),
-            signedIn: signedIn),
+        IdentityController(
+            providerNames: identityProviders.mapValues(\.configuration.name),
+            signedIn: signedIn, csrf: csrf, outbox: outbox, templates: templates, clock: clock),
         FederationController(
-            providers: settings.identityProviders ?? Dictionary(uniqueKeysWithValues: config.providers.map {
-                ($0.id, OIDCProvider(configuration: $0, client: app.http.client.shared, clock: clock, leeway: config.clockLeeway))
-            }),
-            linker: AccountLinker(sessions: sessions, clock: clock), sessions: sessions, issuer: issuer, verifier: verifier,
+            providers: identityProviders,
+            linker: AccountLinker(sessions: sessions, outbox: outbox, templates: templates, clock: clock),
+            sessions: sessions, signedIn: signedIn, callerSession: callerSession, csrf: csrf, issuer: issuer, verifier: verifier,
             ledger: ledger, cookies: cookies, clock: clock, authURL: config.authURL, spaURL: config.spaURL),
         DiscoveryController(keys: keys, issuer: config.authURL),
         Actuator(database: app.db, role: "auth"),

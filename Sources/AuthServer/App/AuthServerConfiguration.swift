@@ -1,6 +1,7 @@
 import Foundation
 import GatehouseCore
 import GatehouseDatabase
+import GatehouseGuard
 
 /// What the Auth Server is configured with. Every value has the contract's default, so a test
 /// names only what it changes; the executable fills it from `GATEHOUSE_*` variables.
@@ -27,6 +28,8 @@ public struct AuthServerConfiguration: Sendable {
     public var cookieSecure = true
     public var cookieDomain: String?
     public var providers: [OIDCProviderConfiguration] = []
+    /// Proxies whose `X-Forwarded-For` names the client (`GATEHOUSE_TRUSTED_PROXIES`); none by default.
+    public var trustedProxies: TrustedProxies = .none
 
     public init() {}
 

@@ -15,6 +15,8 @@ public struct AuthServerSettings: Sendable {
     public var passwordHashing: PasswordHashingCost
     /// Replaces the configured OpenID providers by id (tests put fakes here).
     var identityProviders: [String: any IdentityProvider]?
+    /// The limits rate limits count; tests about something else may raise one.
+    var rateLimits = RateLimits()
 
     public init(
         configuration: AuthServerConfiguration = .init(), environment: Environment = .production, clock: any WallClock = SystemClock(),

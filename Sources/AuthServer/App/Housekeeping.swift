@@ -15,7 +15,7 @@ struct Housekeeping: Sendable {
     func sweep() async throws {
         let now = clock.now()
         try await SpentTokenLedger().prune(now: now, on: database)
-        try await RateLimiter().prune(now: now, on: database.sql)
+        try await RateLimiter(limits: RateLimits()).prune(now: now, on: database.sql)
         try await OneTimeTokens.prune(now: now, on: database)
         try await sessions.prune(now: now, on: database)
     }

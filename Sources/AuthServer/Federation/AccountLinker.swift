@@ -4,66 +4,119 @@ import GatehouseCore
 import GatehouseDatabase
 import GatehouseMail
 
-/// Decides which local account a federated identity signs in to (LESSONS 10: account pre-hijacking).
+/// Decides which local account a federated identity signs in to, and links identities to accounts
+/// (LESSONS 10; the pre-hijacking attacks of Sudhodanan & Paverd).
 ///
-/// - Known (issuer, subject): that account.
-/// - New identity whose provider-verified email matches a *verified* account: linked to it.
-/// - ... matches an *unverified* account: taken over safely — its password (set by whoever
-///   registered the address) is removed and its sessions ended; the address becomes verified.
-/// - An unverified provider email never links: `email_not_verified` if the address is taken.
-/// - Otherwise a new account with no password (one can be set through forgot password).
+/// Signing in:
+/// - Known (issuer, subject): that account, if its address is verified.
+/// - A new identity needs `email_verified: true`, whether or not the address is taken (so the
+///   answer tells nothing about which addresses have accounts): otherwise `email_not_verified`.
+/// - ... whose address has no account: a new verified account with no password.
+/// - ... whose address has an account: linked automatically only when the provider is trusted to
+///   vouch for addresses (`linkByEmail`), otherwise `account_exists` and the person links it from
+///   the account page. Linking to a never-confirmed account takes it over: whoever registered the
+///   address never proved it, so its password, its other identities and its sessions go.
+///
+/// Linking (a signed-in person asked for it): the identity joins that account, unless it already
+/// belongs to another. Every new link records `provider_linked` and mails the owner.
 struct AccountLinker: Sendable {
     let sessions: SessionStore
+    let outbox: Outbox
+    let templates: MailTemplates
     let clock: any WallClock
 
-    func account(for claims: IDTokenClaims, provider: OIDCProviderConfiguration, ip: String, on db: any Database) async throws -> UserRecord {
+    func signIn(_ claims: IDTokenClaims, provider: OIDCProviderConfiguration, ip: String, on db: any Database) async throws -> UserRecord {
         let now = clock.now()
-        return try await db.write { [sessions] tx in
-            if let identity = try await IdentityRecord.query(on: tx)
-                .filter(\.$issuer == provider.issuer).filter(\.$subject == claims.sub).first(),
-                let user = try await UserRecord.find(identity.userID, on: tx)
-            {
+        return try await db.write { tx in
+            if let identity = try await identity(claims, provider: provider, on: tx) {
+                guard let user = try await UserRecord.find(identity.userID, on: tx) else { throw FederationError.providerError }
+                guard user.isVerified else { throw FederationError.emailNotVerified }
                 identity.lastLoginAt = now
                 try await identity.save(on: tx)
                 return user
             }
+            guard claims.email_verified == true else { throw FederationError.emailNotVerified }
             guard let email = claims.email.flatMap(EmailAddress.lenient) else { throw FederationError.emailMissing }
-            let verifiedByProvider = claims.email_verified == true
-            let user: UserRecord
             if let existing = try await UserRecord.find(email: email, on: tx) {
-                guard verifiedByProvider else { throw FederationError.emailNotVerified }
-                if !existing.isVerified {
-                    existing.passwordHash = nil
-                    existing.emailVerifiedAt = now
-                    existing.updatedAt = now
-                    try await existing.save(on: tx)
-                    try await sessions.revokeAll(of: try existing.userID, reason: "federated_takeover", now: now, on: tx)
-                    try await SecurityEvents.record(.federatedTakeover, user: try existing.requireID(), session: nil, ip: ip, now: now, on: tx)
-                }
-                user = existing
-            } else {
-                user = UserRecord()
-                user.id = UUID()
-                user.email = email.value
-                user.passwordHash = nil
-                user.emailVerifiedAt = verifiedByProvider ? now : nil
-                user.firstName = String((claims.given_name ?? claims.name ?? "").prefix(100))
-                user.lastName = String((claims.family_name ?? "").prefix(100))
-                user.roles = "user"
-                user.createdAt = now
-                user.updatedAt = now
-                try await user.create(on: tx)
+                guard provider.linkByEmail else { throw FederationError.accountExists }
+                if !existing.isVerified { try await takeOver(existing, ip: ip, now: now, on: tx) }
+                try await link(claims, email: email.value, provider: provider, to: existing, ip: ip, now: now, on: tx)
+                return existing
             }
-            let identity = IdentityRecord()
-            identity.userID = try user.requireID()
-            identity.provider = provider.id
-            identity.issuer = provider.issuer
-            identity.subject = claims.sub
-            identity.email = email.value
-            identity.createdAt = now
-            identity.lastLoginAt = now
-            try await identity.create(on: tx)
+            let user = UserRecord()
+            user.id = UUID()
+            user.email = email.value
+            user.passwordHash = nil
+            user.emailVerifiedAt = now
+            user.firstName = Self.displayName(claims.given_name ?? claims.name)
+            user.lastName = Self.displayName(claims.family_name)
+            user.roles = "user"
+            user.createdAt = now
+            user.updatedAt = now
+            try await user.create(on: tx)
+            try await create(claims, email: email.value, provider: provider, for: try user.requireID(), now: now, on: tx)
             return user
         }
+    }
+
+    /// Links the identity to `user`, who is signed in and asked for it; linking it again is a no-op.
+    func link(_ claims: IDTokenClaims, provider: OIDCProviderConfiguration, to user: UserID, ip: String, on db: any Database) async throws {
+        let now = clock.now()
+        try await db.write { tx in
+            if let identity = try await identity(claims, provider: provider, on: tx) {
+                guard identity.userID == user.uuid else { throw FederationError.identityInUse }
+                return
+            }
+            guard let account = try await UserRecord.find(user, on: tx) else { throw FederationError.sessionExpired }
+            let email = claims.email.flatMap(EmailAddress.lenient)?.value
+            try await link(claims, email: email, provider: provider, to: account, ip: ip, now: now, on: tx)
+        }
+    }
+
+    private func identity(_ claims: IDTokenClaims, provider: OIDCProviderConfiguration, on tx: any Database) async throws -> IdentityRecord? {
+        try await IdentityRecord.query(on: tx).filter(\.$issuer == provider.issuer).filter(\.$subject == claims.sub).first()
+    }
+
+    /// The address's owner never confirmed it: everything attached before now goes.
+    private func takeOver(_ user: UserRecord, ip: String, now: Date, on tx: any Database) async throws {
+        user.passwordHash = nil
+        user.emailVerifiedAt = now
+        user.updatedAt = now
+        try await user.save(on: tx)
+        try await IdentityRecord.query(on: tx).filter(\.$userID == user.requireID()).delete()
+        try await sessions.revokeAll(of: try user.userID, reason: "federated_takeover", now: now, on: tx)
+        try await SecurityEvents.record(.federatedTakeover, user: try user.requireID(), session: nil, ip: ip, now: now, on: tx)
+    }
+
+    private func link(
+        _ claims: IDTokenClaims, email: String?, provider: OIDCProviderConfiguration, to user: UserRecord, ip: String, now: Date,
+        on tx: any Database
+    ) async throws {
+        try await create(claims, email: email, provider: provider, for: try user.requireID(), now: now, on: tx)
+        try await SecurityEvents.record(.providerLinked, user: try user.requireID(), session: nil, ip: ip, now: now, on: tx)
+        try await outbox.enqueue(templates.providerLinked(to: user.email, firstName: user.firstName, provider: provider.name), now: now, on: tx)
+    }
+
+    private func create(
+        _ claims: IDTokenClaims, email: String?, provider: OIDCProviderConfiguration, for user: UUID, now: Date, on tx: any Database
+    ) async throws {
+        let identity = IdentityRecord()
+        identity.userID = user
+        identity.provider = provider.id
+        identity.issuer = provider.issuer
+        identity.subject = claims.sub
+        identity.email = email
+        identity.createdAt = now
+        identity.lastLoginAt = now
+        try await identity.create(on: tx)
+    }
+
+    /// A provider's name claim as a display name: control and bidirectional-formatting characters
+    /// removed (they could make a name display as something else), at most 100 characters.
+    static func displayName(_ raw: String?) -> String {
+        let kept = (raw ?? "").unicodeScalars.filter { scalar in
+            !(CharacterSet.controlCharacters.contains(scalar) || scalar.properties.generalCategory == .format)
+        }
+        return String(String(String.UnicodeScalarView(kept)).trimmingCharacters(in: .whitespacesAndNewlines).prefix(100))
     }
 }

@@ -7,10 +7,15 @@ import Vapor
 /// `GET /oauth2/authorization/{provider}` and `GET /login/oauth2/code/{provider}`: the authorization
 /// code flow with PKCE S256, `state` and `nonce` (RFC 9700, OIDC Core §3.1). Every failure ends at
 /// `{SPA}/auth/callback?status=error&code=…`; success there with the same cookies as a password login.
+/// `POST /auth/identities/{provider}/link` starts the same flow for a signed-in person, whose callback
+/// links the provider to their account (`status=linked`) instead of signing in.
 struct FederationController: Capability {
     let providers: [String: any IdentityProvider]
     let linker: AccountLinker
     let sessions: SessionStore
+    let signedIn: SignedIn
+    let callerSession: CallerSession
+    let csrf: AuthCSRF
     let issuer: TokenIssuer
     let verifier: TokenVerifier
     let ledger: SpentTokenLedger
@@ -26,6 +31,12 @@ struct FederationController: Capability {
     func boot(routes: any RoutesBuilder) throws {
         routes.get("oauth2", "authorization", ":provider", use: start)
         routes.get("login", "oauth2", "code", ":provider", use: callback)
+        signedIn.guarding(routes.grouped("auth", "identities")).grouped(csrf.require(.session))
+            .post(":provider", "link", use: startLink)
+    }
+
+    struct LinkStarted: Content {
+        var authorizationUrl: String
     }
 
     func redirectURI(_ provider: String) -> String { "\(authURL)\(Self.callbackPath)/\(provider)" }
@@ -34,12 +45,28 @@ struct FederationController: Capability {
         guard let id = req.parameters.get("provider"), let provider = providers[id] else { throw Problem.notFound }
         let state = FederationStateClaims.start(provider: id, issuer: authURL, now: clock.now())
         do {
-            let url = try await provider.authorizationURL(state: state, redirectURI: redirectURI(id))
-            let response = redirect(to: url)
+            let response = redirect(to: try await provider.authorizationURL(state: state, redirectURI: redirectURI(id)))
             response.setCookie(stateCookie(try issuer.sign(state), maxAge: 600))
             return response
         } catch let error as FederationError {
             return failure(error)
+        }
+    }
+
+    /// The SPA navigates to the answer's URL; the state cookie set here carries who asked.
+    func startLink(_ req: Request) async throws -> Response {
+        let principal = try req.principal
+        guard let id = req.parameters.get("provider"), let provider = providers[id] else { throw Problem.notFound }
+        let state = FederationStateClaims.start(
+            provider: id, issuer: authURL, now: clock.now(), linking: (principal.userID, principal.sessionID))
+        do {
+            let response = try jsonResponse(LinkStarted(
+                authorizationUrl: try await provider.authorizationURL(state: state, redirectURI: redirectURI(id))))
+            response.setCookie(stateCookie(try issuer.sign(state), maxAge: 600))
+            return response
+        } catch FederationError.providerUnavailable {
+            throw Problem(.serviceUnavailable, code: "provider_unavailable", title: "Provider unavailable",
+                          detail: "The provider cannot be reached right now; try again in a minute.")
         }
     }
 
@@ -54,8 +81,24 @@ struct FederationController: Capability {
             let state = try await verifiedState(req, provider: id)
             guard let code = try? req.query.get(String.self, at: "code"), !code.isEmpty else { throw FederationError.providerError }
             let claims = try await provider.exchange(code: code, state: state, redirectURI: redirectURI(id))
-            let user = try await linker.account(for: claims, provider: provider.configuration, ip: req.client.ipAddress, on: req.db)
-            let issued = try await sessions.start(for: try user.account, client: req.client, on: req.db)
+            let client = req.client
+            if let user = state.link, let session = state.sid {
+                guard try await sessions.isLive(session, on: req.db) else { throw FederationError.sessionExpired }
+                try await linker.link(claims, provider: provider.configuration, to: user, ip: client.ipAddress, on: req.db)
+                let response = redirect(to: "\(spaURL)/auth/callback?status=linked&provider=\(id)")
+                response.setCookie(stateCookie("", maxAge: 0))
+                return response
+            }
+            let user: UserRecord
+            do {
+                user = try await linker.signIn(claims, provider: provider.configuration, ip: client.ipAddress, on: req.db)
+            } catch let error as any DatabaseError where error.isConstraintFailure {
+                // A concurrent first sign-in of the same identity (or address) won: now it is known.
+                user = try await linker.signIn(claims, provider: provider.configuration, ip: client.ipAddress, on: req.db)
+            }
+            // The refresh cookie is not sent to this path; the access cookie names the earlier session.
+            let earlier = await callerSession.of(req)
+            let issued = try await sessions.start(for: try user.account, client: client, ending: earlier, on: req.db)
             let response = redirect(to: "\(spaURL)/auth/callback?status=success")
             response.setTokenCookies(issued, policy: cookies, now: clock.now())
             response.setCookie(stateCookie("", maxAge: 0))

@@ -18,12 +18,19 @@ public struct FederationStateClaims: TokenClaims, Equatable {
     public var state: String
     public var nonce: String
     public var code_verifier: String
+    /// Set when a signed-in person links the provider: the account and session that asked, so the
+    /// callback links rather than signs in.
+    public var link: UserID?
+    public var sid: SessionID?
 
-    /// A fresh state for `provider`, valid for `lifetime` seconds.
-    public static func start(provider: String, issuer: String, now: Date, lifetime: TimeInterval = 600) -> FederationStateClaims {
+    /// A fresh state for `provider`, valid for `lifetime` seconds; a link when `linking` names who asks.
+    public static func start(
+        provider: String, issuer: String, now: Date, lifetime: TimeInterval = 600, linking: (user: UserID, session: SessionID)? = nil
+    ) -> FederationStateClaims {
         FederationStateClaims(
             iss: issuer, aud: nil, iat: numericDate(now), nbf: nil, exp: numericDate(now + lifetime), jti: .random(),
-            provider: provider, state: Secrets.token(), nonce: Secrets.token(), code_verifier: Secrets.token())
+            provider: provider, state: Secrets.token(), nonce: Secrets.token(), code_verifier: Secrets.token(),
+            link: linking?.user, sid: linking?.session)
     }
 
     /// The S256 code challenge of the verifier.

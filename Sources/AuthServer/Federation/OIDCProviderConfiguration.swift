@@ -5,12 +5,17 @@ public struct OIDCProviderConfiguration: Sendable, Equatable {
     public var issuer: String
     public var clientID: String
     public var clientSecret: String
+    /// Whether a new identity whose provider-verified email matches an existing account is linked to
+    /// it automatically (`GATEHOUSE_OIDC_<ID>_LINK_BY_EMAIL`). Only for providers that own the
+    /// addresses they vouch for: Google by default, no one else unless configured.
+    public var linkByEmail: Bool
 
-    public init(id: String, name: String, issuer: String, clientID: String, clientSecret: String) {
+    public init(id: String, name: String, issuer: String, clientID: String, clientSecret: String, linkByEmail: Bool? = nil) {
         self.id = id
         self.name = name
         self.issuer = issuer
         self.clientID = clientID
         self.clientSecret = clientSecret
+        self.linkByEmail = linkByEmail ?? (id == "google")
     }
 }

@@ -44,6 +44,22 @@ struct MailTemplates: Sendable {
             footer: "If it was not you, you can ignore this mail: nothing has changed.")
     }
 
+    func providerLinked(to email: String, firstName: String, provider: String) -> MailMessage {
+        message(
+            to: email, subject: "\(provider) can now sign in to your account", greeting: firstName,
+            lines: ["\(provider) was just linked to your Gatehouse account: signing in with it now opens your account.",
+                    "If this was not you, remove it from your account page and reset your password:"],
+            link: "\(spaURL)/account", linkLabel: "Open my account", footer: nil)
+    }
+
+    func providerUnlinked(to email: String, firstName: String, provider: String) -> MailMessage {
+        message(
+            to: email, subject: "\(provider) was removed from your account", greeting: firstName,
+            lines: ["\(provider) can no longer sign in to your Gatehouse account.",
+                    "If this was not you, review your account and reset your password:"],
+            link: "\(spaURL)/account", linkLabel: "Open my account", footer: nil)
+    }
+
     private func message(to: String, subject: String, greeting: String, lines: [String], link: String, linkLabel: String, footer: String?) -> MailMessage {
         let name = greeting.isEmpty ? "Hello," : "Hello \(greeting),"
         let text = ([name, ""] + lines + ["", link, ""] + (footer.map { [$0, ""] } ?? []) + ["— Gatehouse"]).joined(separator: "\n")

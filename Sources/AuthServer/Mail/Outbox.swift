@@ -10,7 +10,7 @@ struct Outbox: Sendable {
 
     /// Queues `message` unless its recipient has had too many mails lately (mail-bombing guard).
     func enqueue(_ message: MailMessage, now: Date, on db: any Database) async throws {
-        let verdict = try await rateLimiter.hit("mail:\(message.to)", rule: .mailPerRecipient, now: now, on: db.sql)
+        let verdict = try await rateLimiter.hit("mail:\(message.to)", rule: rateLimiter.limits.mailPerRecipient, now: now, on: db.sql)
         guard verdict == .allowed else { return }
         let record = OutboxMessageRecord()
         record.recipient = message.to

@@ -13,6 +13,8 @@ struct PasswordController: Capability {
     let csrf: AuthCSRF
     let hasher: PasswordHasher
     let passwordPolicy: PasswordPolicy
+    let rateLimiter: RateLimiter
+    let throttle: LoginThrottle
     let outbox: Outbox
     let templates: MailTemplates
     let cookies: CookiePolicy
@@ -44,6 +46,7 @@ struct PasswordController: Capability {
     func forgot(_ req: Request) async throws -> Response {
         let email = try EmailAddress.field(req.content.decode(EmailRequest.self).email)
         let now = clock.now()
+        try await rateLimiter.enforce([("mail-request:\(req.client.rateLimitKey)", rateLimiter.limits.mailRequestPerAddress)], now: now, on: req.db.sql)
         try await req.db.write { [outbox, templates] tx in
             guard let user = try await UserRecord.find(email: email, on: tx) else { return }
             let token = try await OneTimeTokens.issue(.resetPassword, for: try user.userID, now: now, on: tx)
@@ -61,6 +64,7 @@ struct PasswordController: Capability {
             throw AuthError.validation([problem])
         }
         let now = clock.now()
+        try await rateLimiter.enforce([("reset:\(req.client.rateLimitKey)", rateLimiter.limits.resetPerAddress)], now: now, on: req.db.sql)
         guard let secret = input.token, let password = input.newPassword,
             let record = try await OneTimeTokens.find(secret, purpose: .resetPassword, on: req.db),
             record.usedAt == nil, record.expiresAt > now
@@ -98,10 +102,14 @@ struct PasswordController: Capability {
         }
         guard errors.isEmpty, let current = input.currentPassword, let new = input.newPassword else { throw AuthError.validation(errors) }
         guard let user = try await UserRecord.find(principal.userID, on: req.db) else { throw Problem.unauthenticated }
-        guard try await hasher.verify(current, against: user.passwordHash) else { throw AuthError.wrongCurrentPassword }
-        let hash = try await hasher.hash(new)
         let now = clock.now()
         let client = req.client
+        // Guessing the current password is guessing the account's password: it counts as a login attempt.
+        let attempt = LoginThrottle.Attempt(account: user.email, client: client, knownDevice: nil)
+        try await throttle.count(attempt, now: now, on: req.db.sql)
+        guard try await hasher.verify(current, against: user.passwordHash) else { throw AuthError.wrongCurrentPassword }
+        try await throttle.succeeded(attempt, on: req.db.sql)
+        let hash = try await hasher.hash(new)
         try await req.db.write { [sessions, outbox, templates] tx in
             user.passwordHash = hash
             user.updatedAt = now

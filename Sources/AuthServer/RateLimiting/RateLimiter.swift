@@ -7,9 +7,11 @@ import SQLKit
 /// parallel attempts cannot slip past it: each hit is one atomic upsert (the Zitadel lockout race).
 struct RateLimiter: Sendable {
     struct Rule: Sendable {
-        let limit: Int
-        let window: TimeInterval
+        var limit: Int
+        var window: TimeInterval
     }
+
+    let limits: RateLimits
 
     enum Verdict: Equatable {
         case allowed
@@ -46,6 +48,14 @@ struct RateLimiter: Sendable {
         return wait > 0 ? .limited(retryAfter: wait) : .allowed
     }
 
+    /// Counts one hit in each bucket and throws `429 rate_limited` when any is over its rule: the
+    /// first thing a limited route does, before it changes any state or hashes anything.
+    func enforce(_ buckets: [(bucket: String, rule: Rule)], now: Date, on sql: any SQLDatabase) async throws {
+        if case .limited(let seconds) = try await hit(buckets, now: now, on: sql) {
+            throw AuthError.rateLimited(retryAfter: seconds)
+        }
+    }
+
     /// Forgets a bucket, e.g. after a successful login.
     func reset(_ bucket: String, on sql: any SQLDatabase) async throws {
         try await sql.raw("DELETE FROM rate_limits WHERE bucket = \(bind: Self.bucketKey(bucket))").run()
@@ -68,14 +78,4 @@ struct RateLimiter: Sendable {
     private static func bucketKey(_ bucket: String) -> String {
         Secrets.sha256Hex(bucket)
     }
-}
-
-extension RateLimiter.Rule {
-    /// Attempts on one account from one address: stops guessing without letting a stranger
-    /// elsewhere lock the owner out.
-    static let loginPerAccountAndAddress = Self(limit: 10, window: 900)
-    /// All login attempts from one address.
-    static let loginPerAddress = Self(limit: 300, window: 900)
-    /// Mails to one address (confirmation, reset, notices): beyond it requests still answer 202 but send nothing.
-    static let mailPerRecipient = Self(limit: 10, window: 3600)
 }

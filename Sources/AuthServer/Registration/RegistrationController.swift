@@ -9,6 +9,8 @@ struct RegistrationController: Capability {
     let registration: RegistrationService
     let passwordPolicy: PasswordPolicy
     let csrf: AuthCSRF
+    let rateLimiter: RateLimiter
+    let clock: any WallClock
     let spaURL: String
 
     func boot(routes: any RoutesBuilder) throws {
@@ -32,6 +34,7 @@ struct RegistrationController: Capability {
     func register(_ req: Request) async throws -> Response {
         let input = try req.content.decode(RegisterRequest.self)
         let account = try validate(input)
+        try await rateLimiter.enforce([("register:\(req.client.rateLimitKey)", rateLimiter.limits.registerPerAddress)], now: clock.now(), on: req.db.sql)
         try await registration.register(account, on: req.db)
         return try jsonResponse(
             Accepted(message: "If the address can be registered, a confirmation link is on its way."), status: .accepted)
@@ -49,6 +52,7 @@ struct RegistrationController: Capability {
 
     func resend(_ req: Request) async throws -> Response {
         let email = try EmailAddress.field(req.content.decode(EmailRequest.self).email)
+        try await rateLimiter.enforce([("mail-request:\(req.client.rateLimitKey)", rateLimiter.limits.mailRequestPerAddress)], now: clock.now(), on: req.db.sql)
         try await registration.resendConfirmation(to: email, on: req.db)
         return try jsonResponse(
             Accepted(message: "If the address has an unconfirmed account, a new link is on its way."), status: .accepted)

@@ -9,6 +9,8 @@ enum SecurityEventKind: String {
     case passwordReset = "password_reset"
     case sessionsRevoked = "sessions_revoked"
     case federatedTakeover = "federated_takeover"
+    case providerLinked = "provider_linked"
+    case providerUnlinked = "provider_unlinked"
 }
 
 enum SecurityEvents {

@@ -14,7 +14,8 @@ struct SessionController: Capability {
     let callerSession: CallerSession
     let csrf: AuthCSRF
     let hasher: PasswordHasher
-    let rateLimiter: RateLimiter
+    let throttle: LoginThrottle
+    let devices: KnownDevices
     let cookies: CookiePolicy
     let clock: any WallClock
 
@@ -66,16 +67,12 @@ struct SessionController: Capability {
         guard errors.isEmpty, let rawEmail = input.email, let password = input.password else { throw AuthError.validation(errors) }
 
         let now = clock.now()
-        let client = req.client
         // Unparseable addresses are treated like unknown ones: same work, same answer.
         let email = EmailAddress.lenient(rawEmail)
-        let accountBucket = "login:\(email?.value ?? rawEmail.lowercased())|\(client.ipAddress)"
-        let buckets: [(bucket: String, rule: RateLimiter.Rule)] = [
-            (accountBucket, .loginPerAccountAndAddress), ("login-ip:\(client.ipAddress)", .loginPerAddress),
-        ]
-        if case .limited(let seconds) = try await rateLimiter.hit(buckets, now: now, on: req.db.sql) {
-            throw AuthError.rateLimited(retryAfter: seconds)
-        }
+        let accountKey = email?.value ?? rawEmail.lowercased()
+        let attempt = LoginThrottle.Attempt(
+            account: accountKey, client: req.client, knownDevice: await devices.device(in: req, for: accountKey))
+        try await throttle.count(attempt, now: now, on: req.db.sql)
 
         var found: (account: Account, passwordHash: String?)?
         if let email { found = try await UserRecord.credentials(email: email, on: req.db) }
@@ -83,12 +80,14 @@ struct SessionController: Capability {
             throw AuthError.invalidCredentials
         }
         guard account.emailVerified else { throw AuthError.emailNotVerified }
-        try await rateLimiter.reset(accountBucket, on: req.db.sql)
+        try await throttle.succeeded(attempt, on: req.db.sql)
 
-        let issued = try await sessions.start(for: account, client: client, on: req.db)
+        let earlier = await refreshTokens.presented(in: req)?.claims.sid
+        let issued = try await sessions.start(for: account, client: attempt.client, ending: earlier, on: req.db)
         let response = try jsonResponse(SessionResponse(
             user: UserDTO(account), csrfToken: issued.csrfToken, accessTokenExpiresAt: iso8601(issued.access.expiresAt)))
         response.setTokenCookies(issued, policy: cookies, now: now)
+        response.setCookie(try devices.cookie(for: accountKey, policy: cookies, now: now))
         return response
     }
 
@@ -115,10 +114,11 @@ struct SessionController: Capability {
     }
 
     /// `GET /auth/session`: how a reloaded SPA finds its session again. Never rotates the refresh
-    /// token; does set a fresh access token so the first screen needs no refresh round trip.
+    /// token, but judges it as a refresh would (a retired one ends the session); does set a fresh
+    /// access token so the first screen needs no refresh round trip.
     func bootstrap(_ req: Request) async throws -> Response {
         let now = clock.now()
-        guard let session = try await sessions.current(await refreshTokens.presented(in: req), on: req.db) else {
+        guard let session = try await sessions.current(await refreshTokens.presented(in: req), client: req.client, on: req.db) else {
             return try jsonResponse(BootstrapResponse(
                 authenticated: false, user: nil, csrfToken: try tokens.anonymousCSRF(now: now), accessTokenExpiresAt: nil))
         }

@@ -14,11 +14,3 @@ extension Response {
         policy.cleared().forEach(setCookie)
     }
 }
-
-extension Request {
-    /// The caller's user agent and address, as recorded on sessions and security events.
-    /// The address is the TCP peer: forwarded headers are spoofable unless a trusted proxy sets them.
-    var client: ClientInfo {
-        ClientInfo(userAgent: headers.first(name: .userAgent) ?? "", ipAddress: remoteAddress?.ipAddress ?? "unknown")
-    }
-}

@@ -4,12 +4,6 @@ import GatehouseCore
 import GatehouseDatabase
 import SQLKit
 
-/// Who is asking, as far as the network tells.
-struct ClientInfo: Sendable {
-    let userAgent: String
-    let ipAddress: String
-}
-
 /// A live session's refresh-token family as rotation needs it, with its account, read in one query.
 struct LiveSession: Sendable {
     let id: SessionID
@@ -38,9 +32,14 @@ struct SessionStore: Sendable {
         case refused
     }
 
-    /// Starts a session for `account`, whose credentials were just proven.
-    func start(for account: Account, client: ClientInfo, on db: any Database) async throws -> IssuedTokens {
+    /// Starts a session for `account`, whose credentials were just proven. The session the browser
+    /// already held (`ending`, named by its genuine cookies) ends: one browser, one session, and a
+    /// login forced on someone by a cross-site navigation cannot leave their old session behind.
+    func start(
+        for account: Account, client: ClientInfo, ending previous: SessionID? = nil, on db: any Database
+    ) async throws -> IssuedTokens {
         let now = clock.now()
+        if let previous { try await revoke(previous, reason: "superseded", now: now, on: db) }
         let session = SessionID.random()
         let jti = TokenID.random()
         let expiresAt = now + sessionMaxAge
@@ -126,11 +125,15 @@ struct SessionStore: Sendable {
             return .raced(try issue(session, refresh: successor, now: now))
         }
         // An older token, or the predecessor after the window: theft or a replay. End the whole session.
+        try await revokeForReuse(claims, client: client, now: now, on: db)
+        return .refused
+    }
+
+    private func revokeForReuse(_ claims: RefreshTokenClaims, client: ClientInfo, now: Date, on db: any Database) async throws {
         try await db.write { tx in
             try await revoke(claims.sid, reason: "refresh_token_reuse", now: now, on: tx)
             try await SecurityEvents.record(.refreshTokenReuse, user: claims.sub.uuid, session: claims.sid.uuid, ip: client.ipAddress, now: now, on: tx)
         }
-        return .refused
     }
 
     private func issue(_ session: LiveSession, refresh: MintedToken, now: Date) throws -> IssuedTokens {
@@ -146,13 +149,17 @@ struct SessionStore: Sendable {
         return GraceSeal.open(sealed, predecessor: presented.token, session: presented.claims.sid.uuid)
     }
 
-    /// The session `presented` currently holds (current token, or predecessor in grace), without rotating.
-    func current(_ presented: PresentedRefreshToken?, on db: any Database) async throws -> LiveSession? {
+    /// The session `presented` currently holds, judged exactly as a rotation judges it but without
+    /// rotating: the current token, or the predecessor within the grace window, finds it; any other
+    /// token of a live session is reuse, which ends the session and is recorded (RFC 9700 §4.14.2).
+    func current(_ presented: PresentedRefreshToken?, client: ClientInfo, on db: any Database) async throws -> LiveSession? {
         guard let presented, let session = try await live(presented.claims, on: db) else { return nil }
+        let now = clock.now()
         let jti = presented.claims.jti.uuid
-        let inGrace = jti == session.previousJTI && session.rotatedAt.map { clock.now().timeIntervalSince($0) <= refreshGrace } == true
-        guard jti == session.currentJTI || inGrace else { return nil }
-        return session
+        let inGrace = jti == session.previousJTI && session.rotatedAt.map { now.timeIntervalSince($0) <= refreshGrace } == true
+        if jti == session.currentJTI || inGrace { return session }
+        try await revokeForReuse(presented.claims, client: client, now: now, on: db)
+        return nil
     }
 
     /// The live session a refresh token names, with its account, in one query. Raw SQL on purpose:

@@ -25,6 +25,8 @@ public struct CookiePolicy: Sendable {
     public static let refreshTokenPath = "/auth"
     public static let federationStateName = "gatehouse_oidc_state"
     public static let federationCallbackPath = "/login/oauth2/code"
+    public static let knownDeviceName = "gatehouse_device"
+    public static let knownDevicePath = "/auth/login"
 
     public let secure: Bool
     public let accessTokenDomain: String?
@@ -46,6 +48,14 @@ public struct CookiePolicy: Sendable {
     /// the provider's redirect back is a top-level GET navigation. `Max-Age=0` clears it.
     public func federationState(_ token: String, maxAge: Int) -> CookieSpec {
         cookie(Self.federationStateName, token, path: Self.federationCallbackPath, domain: nil, maxAge: maxAge)
+    }
+
+    /// Marks a browser that signed in to an account, so the per-account login throttle never locks
+    /// its owner out (OWASP's device cookie). Sent only to the login routes, and never cross-site.
+    public func knownDevice(_ token: String, expiresAt: Date, now: Date) -> CookieSpec {
+        var spec = cookie(Self.knownDeviceName, token, path: Self.knownDevicePath, domain: nil, until: expiresAt, now: now)
+        spec.sameSite = .strict
+        return spec
     }
 
     /// Both cookies with `Max-Age=0`, same path and domain as when set.

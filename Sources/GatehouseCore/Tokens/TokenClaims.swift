@@ -7,6 +7,8 @@ public enum TokenType: String, Sendable, Codable {
     case csrf = "csrf+jwt"
     /// The federated-login state cookie; never accepted anywhere else.
     case federationState = "fedstate+jwt"
+    /// A browser that has signed in to an account before (the login throttle's known device).
+    case device = "device+jwt"
 }
 
 /// Claims of one kind of token, with the registered claims every verifier checks.

@@ -51,7 +51,7 @@ struct TestServer: Sendable {
 /// Starts a server on `database` with `configure` applied to test defaults, runs `body`, shuts down.
 func withServer(
     _ database: TestDatabase = .current, configure: (inout AuthServerConfiguration) -> Void = { _ in },
-    identityProviders: [String: any IdentityProvider]? = nil, _ body: (TestServer) async throws -> Void
+    identityProviders: [String: any IdentityProvider]? = nil, rateLimits: RateLimits = RateLimits(), _ body: (TestServer) async throws -> Void
 ) async throws {
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("gh-test-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -67,6 +67,7 @@ func withServer(
         configuration: configuration, environment: .testing, clock: clock, mailer: mailer,
         runBackgroundJobs: false, passwordHashing: .minimalForTests)
     settings.identityProviders = identityProviders
+    settings.rateLimits = rateLimits
     let app = try await makeAuthServer(settings)
     try await app.run { app in try await body(TestServer(app: app, clock: clock, mailer: mailer, configuration: configuration)) }
 }
