@@ -24,7 +24,7 @@ def continue_with_google(page: Page, system, sub: str | None) -> None:
 def providers_on_account_page(page: Page, system):
     page.goto(system.spa("/account"))
     expect(page.get_by_role("heading", name="Account", exact=True)).to_be_visible()
-    section = page.get_by_role("region", name="Sign-in providers")
+    section = page.get_by_role("region", name="Sign-in methods")
     expect(section.get_by_role("listitem")).to_have_count(1)
     return section
 
@@ -73,7 +73,7 @@ def test_google_links_to_the_existing_account_with_the_same_verified_address_and
     # Before: a password account with no provider linked.
     log_in(page, google_system, a)
     page.goto(google_system.spa("/account"))
-    expect(page.get_by_role("region", name="Sign-in providers")).to_contain_text("No providers linked.")
+    expect(page.get_by_role("region", name="Sign-in methods")).to_contain_text("No providers linked.")
     shots(page, "01-account-no-providers")
 
     # Another device continues with Google as the same address: the same account.
@@ -91,7 +91,7 @@ def test_google_links_to_the_existing_account_with_the_same_verified_address_and
     again = new_context("password").new_page()
     log_in(again, google_system, a)
     again.goto(google_system.spa("/account"))
-    expect(again.get_by_role("region", name="Sign-in providers")).to_contain_text("Google")
+    expect(again.get_by_role("region", name="Sign-in methods")).to_contain_text("Google")
 
 
 def test_the_owner_signing_in_with_google_takes_the_address_back_from_an_unconfirmed_registration(

@@ -41,6 +41,13 @@ export function message(kind: "info" | "success" | "error", ...content: (Child |
   return h("div", { class: `message message-${kind}`, role: kind === "error" ? "alert" : "status" }, ...content);
 }
 
+/** Puts a button in its busy state (disabled, `aria-busy`, `busyLabel` shown), or back to `idleLabel` when `busyLabel` is null. */
+export function setButtonBusy(button: HTMLButtonElement, busyLabel: string | null, idleLabel: string): void {
+  button.disabled = busyLabel !== null;
+  button.setAttribute("aria-busy", String(busyLabel !== null));
+  button.textContent = busyLabel ?? idleLabel;
+}
+
 let counter = 0;
 /** A document-unique id for label/description wiring. */
 export function uid(prefix: string): string {

@@ -1,5 +1,7 @@
+import type { LinkedIdentity, Provider } from "./api/endpoints";
 import type { Problem } from "./api/problem";
 import { formatWait } from "./format";
+import { href } from "./routes";
 
 export const sessionEndedText = "Your session has ended. Please log in again.";
 
@@ -23,6 +25,10 @@ export function describeProblem(problem: Problem): string {
       return "Please correct the highlighted fields.";
     case "bad_request":
       return "The request was not understood. Please reload the page and try again.";
+    case "last_sign_in_method":
+      return "This is the only way you can sign in. Set a password or link another provider first.";
+    case "reauthentication_required":
+      return problem.detail || "Please log in again to confirm it's you, then try again.";
   }
   if (problem.status >= 500) return "Something went wrong on our side. Please try again in a moment.";
   if (problem.status === 404) return "That item no longer exists.";
@@ -37,8 +43,13 @@ const signInErrors: Record<string, string> = {
   provider_error: "The sign-in provider reported a problem. Please try again in a few minutes.",
   unknown_provider: "That sign-in provider is not configured here.",
   email_not_verified:
-    "Your email address at the provider is not verified, so we can't use it to sign you in. Verify it with the provider, or log in with your password.",
+    "Your email address at the provider is not verified, so we can't use it. Verify it with the provider and try again, or create an account or log in with a password.",
   email_missing: "The provider didn't share your email address, so we can't sign you in with it. Allow access to your email address, or log in with your password.",
+  account_exists:
+    "An account with this email address already exists. Log in with your password (or the way you signed in before), then link this provider from your account page.",
+  identity_in_use: "This provider account is already linked to a different Gatehouse account, so it can't be linked to yours.",
+  already_linked: "Your account already has this provider linked. Nothing was changed.",
+  session_expired: "Your session ended before the linking finished. Log in again, then link the provider from your account page.",
   account_disabled: "This account can't be used to sign in. Contact your administrator.",
   invalid_id_token: "The provider's answer could not be read, so we didn't sign you in. Please try again.",
   invalid_signature: "The provider's answer was not signed correctly, so we didn't sign you in. Please try again.",
@@ -52,4 +63,69 @@ const signInErrors: Record<string, string> = {
 export function describeSignInError(code: string | null | undefined): string {
   return (code && Object.prototype.hasOwnProperty.call(signInErrors, code) ? signInErrors[code] : undefined) ??
     "Something went wrong while signing you in. Please try again.";
+}
+
+/** Codes only the linking of a provider to a signed-in account can end with. */
+const linkingErrors = new Set(["identity_in_use", "already_linked", "session_expired"]);
+
+/** Sign-in errors that read differently when a signed-in person was linking a provider. */
+const linkingWords: Record<string, string> = {
+  access_denied: "The linking was cancelled at the provider, or the provider did not allow it. Nothing was changed.",
+  email_not_verified:
+    "Your email address at the provider is not verified, so we can't link it. Verify it with the provider, then link it again from your account page.",
+  email_missing: "The provider didn't share your email address, so we can't link it. Allow access to your email address, then link it again from your account page.",
+};
+
+export interface NextStep {
+  label: string;
+  to: string;
+}
+
+/** The callback page for `?status=error`: its heading, the explanation, and where to go next (first is the main way). */
+export interface CallbackFailure {
+  heading: string;
+  text: string;
+  next: NextStep[];
+}
+
+/**
+ * What the callback page says when a sign-in or a link did not complete. A signed-in person was
+ * linking a provider, so they go back to their account page; anyone else goes to the login page
+ * (returning to the account page where linking can be retried).
+ */
+export function describeCallbackFailure(code: string | null | undefined, signedIn: boolean): CallbackFailure {
+  const linking = signedIn || (!!code && linkingErrors.has(code));
+  const heading = linking ? "Linking didn't complete" : "Sign-in didn't complete";
+  if (signedIn) {
+    const text = (code && Object.prototype.hasOwnProperty.call(linkingWords, code) ? linkingWords[code] : undefined) ?? describeSignInError(code);
+    return { heading, text, next: [{ label: "Back to your account", to: href("account") }] };
+  }
+  const text = describeSignInError(code);
+  const logIn = (next?: string): NextStep => ({ label: "Back to log in", to: href("login", { next }) });
+  switch (code) {
+    case "session_expired":
+    case "account_exists":
+      return { heading, text, next: [logIn(href("account"))] };
+    case "email_not_verified":
+    case "email_missing":
+      return { heading, text, next: [logIn(), { label: "Create an account", to: href("register") }] };
+    default:
+      return { heading, text, next: [logIn(linking ? href("account") : undefined)] };
+  }
+}
+
+/** The name of a configured provider, for a provider id that came in a URL (the id itself if unknown). */
+export function providerName(id: string | null | undefined, providers: readonly Provider[]): string {
+  return providers.find((provider) => provider.id === id)?.name || id || "The provider";
+}
+
+/** `?status=linked&provider=<id>`: the provider was linked to the signed-in account. */
+export function describeLinked(id: string | null | undefined, providers: readonly Provider[]): string {
+  return `${providerName(id, providers)} is now linked to your account. You can use it to sign in.`;
+}
+
+/** The configured providers the account has not linked yet (a "Link <name>" button each), in the server's order. */
+export function linkableProviders(providers: readonly Provider[], identities: readonly LinkedIdentity[]): Provider[] {
+  const linked = new Set(identities.map((identity) => identity.provider));
+  return providers.filter((provider) => !linked.has(provider.id));
 }

@@ -29,12 +29,37 @@ export function href(name: RouteName, query?: Record<string, string | undefined>
   return search ? `${route.path}?${search}` : route.path;
 }
 
+const spaOrigin = "http://spa.invalid";
+
 /**
  * A safe place to return to after login: a path on this origin only (never `//host` or a scheme),
- * so `?next=` cannot be turned into an open redirect.
+ * so `?next=` cannot be turned into an open redirect. The path is judged, and returned, as the
+ * browser resolves it: `/..//evil.com` becomes `//evil.com`, which `history.replaceState` would
+ * read as another host (and refuse with an exception).
  */
 export function safeNext(next: string | null | undefined, fallback = "/"): string {
-  if (!next || !next.startsWith("/") || next.startsWith("//") || next.startsWith("/\\")) return fallback;
-  if (/[\u0000-\u001f]/.test(next)) return fallback;
-  return next;
+  if (!next || !next.startsWith("/") || /[\u0000-\u001f]/.test(next)) return fallback;
+  let target: URL;
+  try {
+    target = new URL(next, spaOrigin);
+  } catch {
+    return fallback;
+  }
+  if (target.origin !== spaOrigin || target.pathname.startsWith("//")) return fallback;
+  return target.pathname + target.search + target.hash;
+}
+
+/**
+ * A link off the SPA that the browser may follow (a provider's authorization page), resolved
+ * against `base` (the Auth Server): http(s) only, so no server answer can make the page run
+ * `javascript:` or open `data:`. Null for anything else.
+ */
+export function externalUrl(link: unknown, base: string): string | null {
+  if (typeof link !== "string" || !link) return null;
+  try {
+    const url = new URL(link, `${base.replace(/\/+$/, "")}/`);
+    return /^https?:$/.test(url.protocol) ? url.href : null;
+  } catch {
+    return null;
+  }
 }

@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { describeSignInError } from "../.test-build/messages.js";
 
-// Every code the Auth Server's federation callback can send (`/auth/callback?status=error&code=…`).
+// Every code the Auth Server's federation callback can send (`/auth/callback?status=error&code=…`),
+// when signing in and when linking a provider to the signed-in account.
 const codes = [
   "access_denied",
   "invalid_state",
@@ -11,6 +12,10 @@ const codes = [
   "unknown_provider",
   "email_not_verified",
   "email_missing",
+  "account_exists",
+  "identity_in_use",
+  "already_linked",
+  "session_expired",
   "invalid_id_token",
   "invalid_signature",
   "wrong_issuer",
@@ -33,7 +38,15 @@ describe("sign-in errors in words", () => {
 
   it("says why an unverified provider address cannot be used", () => {
     assert.match(describeSignInError("email_not_verified"), /^Your email address at the provider is not verified/);
+    assert.match(describeSignInError("email_not_verified"), /Verify it with the provider/);
     assert.match(describeSignInError("access_denied"), /cancelled/);
+  });
+
+  it("says what to do next when linking cannot complete", () => {
+    assert.match(describeSignInError("account_exists"), /already exists.*Log in with your password.*link this provider from your account page/);
+    assert.match(describeSignInError("identity_in_use"), /already linked to a different Gatehouse account/);
+    assert.match(describeSignInError("already_linked"), /already has this provider linked/);
+    assert.match(describeSignInError("session_expired"), /session ended before the linking finished\. Log in again/);
   });
 
   it("falls back to a general sentence for unknown, empty or prototype codes", () => {

@@ -1,5 +1,7 @@
+import { externalUrl } from "../routes";
 import type { User } from "../state";
 import type { ApiClient } from "./client";
+import { ApiError, type Problem } from "./problem";
 
 /** The Auth and Resource Server endpoints the SPA uses (CONTRACT.md), typed. */
 export interface SessionAnswer {
@@ -32,6 +34,8 @@ export interface SessionInfo {
 
 /** A provider linked to the account (`GET /auth/identities`). */
 export interface LinkedIdentity {
+  id: string;
+  /** The provider's id, as in `Provider.id`. */
   provider: string;
   name: string;
   /** The address the provider gave at the last sign-in; absent if it gave none. */
@@ -75,13 +79,9 @@ export function createApi(client: ApiClient) {
     providers: async () => {
       const list = await client.auth<Provider[]>("GET", "/auth/providers");
       return (Array.isArray(list) ? list : []).flatMap((provider): Provider[] => {
-        try {
-          // The link may be relative to the Auth Server; only http(s) links are followed.
-          const url = new URL(provider.authorizationUrl, `${client.authUrl}/`);
-          return /^https?:$/.test(url.protocol) ? [{ ...provider, authorizationUrl: url.href }] : [];
-        } catch {
-          return [];
-        }
+        // The link may be relative to the Auth Server; only http(s) links are followed.
+        const authorizationUrl = externalUrl(provider?.authorizationUrl, client.authUrl);
+        return authorizationUrl ? [{ ...provider, authorizationUrl }] : [];
       });
     },
     login: (email: string, password: string) => client.auth<LoginAnswer>("POST", "/auth/login", anonymous({ email, password })),
@@ -95,6 +95,17 @@ export function createApi(client: ApiClient) {
     endSession: (id: string) => client.auth<void>("DELETE", `/auth/sessions/${encodeURIComponent(id)}`),
     endOtherSessions: () => client.auth<{ revoked: number }>("POST", "/auth/sessions/revoke-others"),
     identities: () => client.auth<LinkedIdentity[]>("GET", "/auth/identities"),
+    /** Starts linking a provider to the signed-in account: the provider's page to send the browser to. */
+    linkIdentity: async (provider: string): Promise<string> => {
+      const answer = await client.auth<{ authorizationUrl?: unknown } | undefined>(
+        "POST",
+        `/auth/identities/${encodeURIComponent(provider)}/link`,
+      );
+      const authorizationUrl = externalUrl(answer?.authorizationUrl, client.authUrl);
+      if (!authorizationUrl) throw new ApiError(unfollowableLink());
+      return authorizationUrl;
+    },
+    unlinkIdentity: (id: string) => client.auth<void>("DELETE", `/auth/identities/${encodeURIComponent(id)}`),
     changePassword: (currentPassword: string, newPassword: string) =>
       client.auth<void>("POST", "/auth/change-password", { body: { currentPassword, newPassword } }),
 
@@ -105,5 +116,16 @@ export function createApi(client: ApiClient) {
     renameProject: (id: string, name: string) =>
       client.resource<Project>("PATCH", `/api/projects/${encodeURIComponent(id)}`, { body: { name } }),
     deleteProject: (id: string) => client.resource<void>("DELETE", `/api/projects/${encodeURIComponent(id)}`),
+  };
+}
+
+/** The Auth Server answered a link request with a link the SPA won't follow (not http(s)). */
+function unfollowableLink(): Problem {
+  return {
+    type: "about:blank",
+    title: "The provider link is not valid",
+    status: 502,
+    code: "invalid_authorization_url",
+    detail: "The server answered with a provider link that can't be opened.",
   };
 }

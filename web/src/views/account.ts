@@ -1,12 +1,13 @@
-import type { LinkedIdentity, SessionInfo } from "../api/endpoints";
+import type { SessionInfo } from "../api/endpoints";
 import { ApiError } from "../api/problem";
-import { h, message, pageHeading } from "../dom";
+import { h, message, pageHeading, setButtonBusy } from "../dom";
 import { createForm, newPasswordFields, newPasswordMismatch } from "../forms";
 import { formatDateTime, timeAgo } from "../format";
 import { displayName } from "../state";
 import { describeUserAgent } from "../ua";
 import type { View } from "./context";
 import { failure } from "./failure";
+import { signInMethodsSection } from "./sign-in-methods";
 
 /** Account: who you are, where you are signed in, and your password. */
 export const accountView: View = ({ api, store, signal }) => {
@@ -23,54 +24,6 @@ export const accountView: View = ({ api, store, signal }) => {
     ).finally(() => sessionsRegion.setAttribute("aria-busy", "false"));
   };
 
-  const providersRegion = h("div", { "aria-busy": "true" }, h("p", { class: "loading" }, "Loading your sign-in providers…"));
-  const loadIdentities = () => {
-    providersRegion.setAttribute("aria-busy", "true");
-    return api.identities().then(
-      (identities) => !signal.aborted && renderIdentities(Array.isArray(identities) ? identities : []),
-      (error) => !signal.aborted && providersRegion.replaceChildren(failure(error, loadIdentities)),
-    ).finally(() => providersRegion.setAttribute("aria-busy", "false"));
-  };
-
-  const renderIdentities = (identities: LinkedIdentity[]) => {
-    if (identities.length === 0) {
-      providersRegion.replaceChildren(h("p", { class: "empty" }, "No providers linked."));
-      return;
-    }
-    providersRegion.replaceChildren(
-      h(
-        "ul",
-        { class: "session-list identity-list", "aria-labelledby": "providers-heading" },
-        identities.map((identity) =>
-          h(
-            "li",
-            { class: "session" },
-            h(
-              "div",
-              { class: "session-text" },
-              h("p", { class: "session-device" }, identity.name),
-              identity.email ? h("p", { class: "identity-email" }, identity.email) : null,
-              h(
-                "p",
-                { class: "session-meta" },
-                "Linked ",
-                h("time", { datetime: identity.linkedAt }, formatDateTime(identity.linkedAt)),
-                " · Last used ",
-                h("time", { datetime: identity.lastLoginAt, title: formatDateTime(identity.lastLoginAt) }, timeAgo(identity.lastLoginAt)),
-              ),
-            ),
-          ),
-        ),
-      ),
-    );
-  };
-
-  const busy = (button: HTMLButtonElement, label: string | null, idle: string) => {
-    button.disabled = label !== null;
-    button.setAttribute("aria-busy", String(label !== null));
-    button.textContent = label ?? idle;
-  };
-
   const renderSessions = (sessions: SessionInfo[]) => {
     const sorted = [...sessions].sort((a, b) => Number(b.current) - Number(a.current) || b.lastUsedAt.localeCompare(a.lastUsedAt));
     const others = sorted.filter((session) => !session.current).length;
@@ -80,14 +33,14 @@ export const accountView: View = ({ api, store, signal }) => {
         ? null
         : h("button", { type: "button", class: "button button-secondary button-small", "aria-label": `End session on ${device}` }, "End");
       end?.addEventListener("click", async () => {
-        busy(end, "Ending…", "End");
+        setButtonBusy(end, "Ending…", "End");
         try {
           await api.endSession(session.id);
           sessionsStatus.replaceChildren(message("success", `Ended the session on ${device}.`));
           await loadSessions();
           sessionsHeading.focus();
         } catch (error) {
-          busy(end, null, "End");
+          setButtonBusy(end, null, "End");
           sessionsStatus.replaceChildren(failure(error));
         }
       });
@@ -114,7 +67,7 @@ export const accountView: View = ({ api, store, signal }) => {
     const endOthers = h("button", { type: "button", class: "button button-secondary" }, "End all other sessions");
     endOthers.disabled = others === 0;
     endOthers.addEventListener("click", async () => {
-      busy(endOthers, "Ending sessions…", "End all other sessions");
+      setButtonBusy(endOthers, "Ending sessions…", "End all other sessions");
       try {
         const { revoked } = await api.endOtherSessions();
         sessionsStatus.replaceChildren(
@@ -123,7 +76,7 @@ export const accountView: View = ({ api, store, signal }) => {
         await loadSessions();
         sessionsHeading.focus();
       } catch (error) {
-        busy(endOthers, null, "End all other sessions");
+        setButtonBusy(endOthers, null, "End all other sessions");
         sessionsStatus.replaceChildren(failure(error));
       }
     });
@@ -170,7 +123,6 @@ export const accountView: View = ({ api, store, signal }) => {
   });
 
   loadSessions();
-  loadIdentities();
 
   return h(
     "div",
@@ -201,13 +153,7 @@ export const accountView: View = ({ api, store, signal }) => {
         sessionsStatus,
         sessionsRegion,
       ),
-      h(
-        "section",
-        { class: "panel", "aria-labelledby": "providers-heading" },
-        h("h2", { id: "providers-heading" }, "Sign-in providers"),
-        h("p", { class: "muted" }, "Accounts at other services you can sign in with, and the email address each gave us."),
-        providersRegion,
-      ),
+      signInMethodsSection(api, signal),
       h(
         "section",
         { class: "panel", "aria-labelledby": "password-heading" },

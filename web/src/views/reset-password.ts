@@ -5,6 +5,7 @@ import type { View } from "./context";
 
 export const resetPasswordView: View = ({ api, query, store, session, navigate }) => {
   const token = query.get("token") ?? "";
+  if (token) forgetTokenInAddressBar();
   const forgotLink = () => link(href("forgotPassword"), "Request a new link");
   if (!token) {
     return h(
@@ -40,3 +41,14 @@ export const resetPasswordView: View = ({ api, query, store, session, navigate }
     form.element,
   );
 };
+
+/**
+ * Takes `?token=` out of the address bar and the history entry (security review I4), so the reset
+ * link cannot be read back from history or a shared screen; the form keeps the token in memory.
+ * Not through the router: that would render the page again, without the token.
+ */
+function forgetTokenInAddressBar(): void {
+  const url = new URL(window.location.href);
+  url.searchParams.delete("token");
+  window.history.replaceState(window.history.state, "", url.pathname + url.search + url.hash);
+}
