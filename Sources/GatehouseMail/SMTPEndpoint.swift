@@ -17,11 +17,15 @@ public struct SMTPCredentials: Sendable, Equatable, CustomStringConvertible, Cus
 }
 
 /// Where and how to reach an SMTP server, parsed from `smtp://[user:pass@]host[:port]`
-/// (STARTTLS when the server offers it, default port 25) or `smtps://…` (TLS from the first
-/// byte, default port 465). User and password are percent-decoded.
+/// (STARTTLS, required unless the server is on loopback; default port 25), `smtps://…` (TLS from
+/// the first byte, default port 465) or `smtp+insecure://…` (STARTTLS when offered, plaintext
+/// otherwise: an explicit opt-in). User and password are percent-decoded.
 public struct SMTPEndpoint: Sendable, Equatable {
     public enum Security: Sendable, Equatable {
-        /// `smtp://`: plaintext connect, upgraded with STARTTLS when offered.
+        /// `smtp://`: plaintext connect, upgraded with STARTTLS, which a non-loopback server must
+        /// offer: otherwise an on-path attacker could strip it and read every link in clear.
+        case startTLS
+        /// `smtp+insecure://`: STARTTLS when offered, plaintext otherwise.
         case startTLSWhenOffered
         /// `smtps://`: implicit TLS.
         case implicitTLS
@@ -32,14 +36,21 @@ public struct SMTPEndpoint: Sendable, Equatable {
     public let security: Security
     public let credentials: SMTPCredentials?
 
+    /// Whether mail may go in clear to a server that offers no STARTTLS: on loopback (nothing on
+    /// the path), or when the URL said `smtp+insecure://`.
+    public func allowsPlaintext(peerIsLoopback: Bool) -> Bool {
+        peerIsLoopback || security == .startTLSWhenOffered
+    }
+
     /// - Throws: `SMTPError.invalidURL`, whose reason never repeats the URL.
     public init(url: String) throws {
         guard let schemeEnd = url.range(of: "://") else { throw SMTPError.invalidURL(reason: "missing scheme") }
         var port: Int
         switch url[..<schemeEnd.lowerBound].lowercased() {
-        case "smtp": (security, port) = (.startTLSWhenOffered, 25)
+        case "smtp": (security, port) = (.startTLS, 25)
+        case "smtp+insecure": (security, port) = (.startTLSWhenOffered, 25)
         case "smtps": (security, port) = (.implicitTLS, 465)
-        default: throw SMTPError.invalidURL(reason: "scheme must be smtp or smtps")
+        default: throw SMTPError.invalidURL(reason: "scheme must be smtp, smtps or smtp+insecure")
         }
         let afterScheme = url[schemeEnd.upperBound...]
         let authorityEnd = afterScheme.firstIndex(where: { "/?#".contains($0) }) ?? afterScheme.endIndex

@@ -28,6 +28,8 @@ public enum SMTPError: Error, Sendable, Equatable, CustomStringConvertible {
     case protocolViolation(String)
     /// Credentials would go over an unencrypted connection to a host that is not loopback.
     case credentialsRequireTLS
+    /// A non-loopback `smtp://` server did not offer STARTTLS; `smtp+insecure://` allows plaintext.
+    case tlsRequired
     /// Credentials were configured but the server offers neither AUTH PLAIN nor AUTH LOGIN.
     case authenticationUnavailable
 
@@ -51,6 +53,8 @@ public enum SMTPError: Error, Sendable, Equatable, CustomStringConvertible {
             "SMTP protocol violation: \(detail)"
         case .credentialsRequireTLS:
             "refusing to send SMTP credentials over an unencrypted connection to a non-loopback host"
+        case .tlsRequired:
+            "the SMTP server does not offer STARTTLS; use smtps:// or, to send in clear, smtp+insecure://"
         case .authenticationUnavailable:
             "SMTP server offers no supported AUTH mechanism (PLAIN or LOGIN)"
         }

@@ -76,7 +76,8 @@ public struct SMTPMailer: Mailer {
         var encrypted = endpoint.security == .implicitTLS
 
         if !encrypted && extensions["STARTTLS"] == nil && !client.peerIsLoopback {
-            logger.warning("SMTP server does not offer STARTTLS; sending without encryption", metadata: [
+            guard endpoint.allowsPlaintext(peerIsLoopback: false) else { throw SMTPError.tlsRequired }
+            logger.warning("SMTP server does not offer STARTTLS; sending without encryption (smtp+insecure://)", metadata: [
                 "server": "\(endpoint.host):\(endpoint.port)",
             ])
         }

@@ -23,8 +23,9 @@ extension AuthServerConfiguration {
         refreshGrace = try reader.seconds("GATEHOUSE_REFRESH_GRACE", refreshGrace, minimum: 0)
         clockLeeway = try reader.seconds("GATEHOUSE_CLOCK_LEEWAY", clockLeeway, minimum: 0)
         smtpURL = reader.optional("GATEHOUSE_SMTP_URL")
-        if let smtpURL, !(smtpURL.hasPrefix("smtp://") || smtpURL.hasPrefix("smtps://")) {
-            throw ConfigurationError(name: "GATEHOUSE_SMTP_URL", reason: "expected smtp://[user:pass@]host:port or smtps://...")
+        if let smtpURL, !["smtp://", "smtps://", "smtp+insecure://"].contains(where: { smtpURL.lowercased().hasPrefix($0) }) {
+            throw ConfigurationError(
+                name: "GATEHOUSE_SMTP_URL", reason: "expected smtp://[user:pass@]host:port, smtps://... or smtp+insecure://...")
         }
         outboxDirectory = reader.string("GATEHOUSE_OUTBOX_DIR", outboxDirectory)
         mailFrom = reader.string("GATEHOUSE_MAIL_FROM", mailFrom)

@@ -15,6 +15,15 @@ struct CSRFCheckTests {
         #expect(await check(fixture).check(header: token, requirement: .session, callerSession: .random()) == nil)
     }
 
+    @Test("a session token is refused where a session is required but the caller's session is unknown (fails closed)")
+    func sessionTokenNeedsKnownCaller() async throws {
+        let fixture = try TokenFixture()
+        let token = try fixture.sign(CSRFTokenClaims.session(.random(), issuer: TokenFixture.issuer, issuedAt: fixture.clock.now(), expiresAt: fixture.clock.now() + 60))
+        #expect(await check(fixture).check(header: token, requirement: .session, callerSession: nil) == nil)
+        // Anonymous routes take a session token as proof the request comes from the SPA (documented).
+        #expect(await check(fixture).check(header: token, requirement: .anonymousOrSession, callerSession: nil) != nil)
+    }
+
     @Test("an anonymous token never passes where a session token is required")
     func anonymousNotForSessionRoutes() async throws {
         let fixture = try TokenFixture()

@@ -202,7 +202,7 @@ extension SMTPMailerTests {
     @Suite struct SMTPBuildingBlockTests {
         @Test func parsesURLsWithDefaultsAndPercentDecoding() throws {
             let plain = try SMTPEndpoint(url: "smtp://mail.example.test")
-            #expect(plain.host == "mail.example.test" && plain.port == 25 && plain.security == .startTLSWhenOffered)
+            #expect(plain.host == "mail.example.test" && plain.port == 25 && plain.security == .startTLS)
             #expect(plain.credentials == nil)
 
             let implicit = try SMTPEndpoint(url: "SMTPS://relay.example.test/")
@@ -222,6 +222,17 @@ extension SMTPMailerTests {
         func rejectsBadURLsWithoutEchoingThem(_ url: String) throws {
             let error = try #require(throws: SMTPError.self) { try SMTPEndpoint(url: url) }
             #expect(!"\(error)".contains("hunter2"))
+        }
+
+        @Test("smtp:// needs STARTTLS from a non-loopback server; plaintext only on loopback or with smtp+insecure://")
+        func startTLSRequiredUnlessInsecure() throws {
+            let strict = try SMTPEndpoint(url: "smtp://relay.example.test")
+            #expect(!strict.allowsPlaintext(peerIsLoopback: false))
+            #expect(strict.allowsPlaintext(peerIsLoopback: true))
+            let insecure = try SMTPEndpoint(url: "smtp+insecure://relay.example.test:2525")
+            #expect(insecure.security == .startTLSWhenOffered && insecure.port == 2525)
+            #expect(insecure.allowsPlaintext(peerIsLoopback: false))
+            #expect(SMTPError.tlsRequired.description.contains("smtp+insecure://"))
         }
 
         @Test func credentialsNeverPrintThePassword() throws {

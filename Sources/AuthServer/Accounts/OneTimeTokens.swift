@@ -17,13 +17,24 @@ enum OneTimePurpose: String {
     }
 }
 
-/// Emailed tokens: 256 random bits, only the SHA-256 stored, single use.
+/// What a registration asked for, kept with its confirmation link: confirming that link activates
+/// this password and these names, and no other registration's (CONTRACT "Abuse resistance").
+struct PendingRegistration: Codable, Sendable {
+    var passwordHash: String
+    var firstName: String
+    var lastName: String
+    var organization: String?
+    var marketingOptIn: Bool
+}
+
+/// Emailed tokens: 256 random bits, only the SHA-256 stored. A new token never spends the ones
+/// already sent (so a stream of requests cannot keep a person's link dead); using one spends every
+/// token of its purpose for that account.
 enum OneTimeTokens {
-    /// Creates a token for `user`, replacing any unused one of the same purpose, and returns the secret.
-    static func issue(_ purpose: OneTimePurpose, for user: UserID, now: Date, on db: any Database) async throws -> String {
-        try await OneTimeTokenRecord.query(on: db)
-            .filter(\.$userID == user.uuid).filter(\.$purpose == purpose.rawValue).filter(\.$usedAt == nil)
-            .delete()
+    /// Creates a token for `user` and returns the secret.
+    static func issue(
+        _ purpose: OneTimePurpose, for user: UserID, registration: PendingRegistration? = nil, now: Date, on db: any Database
+    ) async throws -> String {
         let secret = Secrets.token()
         let record = OneTimeTokenRecord()
         record.tokenHash = digest(secret)
@@ -31,6 +42,7 @@ enum OneTimeTokens {
         record.userID = user.uuid
         record.createdAt = now
         record.expiresAt = now + purpose.lifetime
+        record.registration = try registration.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
         try await record.create(on: db)
         return secret
     }
@@ -43,13 +55,29 @@ enum OneTimeTokens {
             .first()
     }
 
-    /// Marks the record used, only if nobody else did first; false when it lost that race.
+    /// Marks the record used, only if nobody else did first (false when it lost that race), and
+    /// discards every other unused token of its purpose for the account: those links now answer
+    /// `invalid`, while this one, presented again, is recognised as used.
     static func spend(_ record: OneTimeTokenRecord, now: Date, on db: any Database) async throws -> Bool {
         let rows = try await db.sql.raw("""
             UPDATE one_time_tokens SET used_at = \(bind: now)
             WHERE id = \(bind: try record.requireID()) AND used_at IS NULL RETURNING id
             """).all()
-        return rows.count == 1
+        guard rows.count == 1 else { return false }
+        try await db.sql.raw("""
+            DELETE FROM one_time_tokens
+            WHERE user_id = \(bind: record.userID) AND purpose = \(bind: record.purpose) AND used_at IS NULL
+            """).run()
+        return true
+    }
+
+    /// Discards every unused token of `purpose` for `user`, e.g. pending confirmations once a reset
+    /// has proven the address.
+    static func discard(_ purpose: OneTimePurpose, of user: UserID, on db: any Database) async throws {
+        try await db.sql.raw("""
+            DELETE FROM one_time_tokens
+            WHERE user_id = \(bind: user.uuid) AND purpose = \(bind: purpose.rawValue) AND used_at IS NULL
+            """).run()
     }
 
     static func digest(_ secret: String) -> String {
@@ -74,8 +102,14 @@ final class OneTimeTokenRecord: Model, @unchecked Sendable {
     @Field(key: "created_at") var createdAt: Date
     @Field(key: "expires_at") var expiresAt: Date
     @OptionalField(key: "used_at") var usedAt: Date?
+    /// A confirmation link's registration (JSON of ``PendingRegistration``).
+    @OptionalField(key: "registration") var registration: String?
 
     init() {}
+
+    var pendingRegistration: PendingRegistration? {
+        registration.flatMap { try? JSONDecoder().decode(PendingRegistration.self, from: Data($0.utf8)) }
+    }
 
     static func createSchema(on database: any Database) async throws {
         try await database.schema(schema)
@@ -92,3 +126,15 @@ final class OneTimeTokenRecord: Model, @unchecked Sendable {
     }
 }
 
+
+struct AddPendingRegistrations: AsyncMigration {
+    var name: String { "0004-pending-registrations" }
+
+    func prepare(on database: any Database) async throws {
+        try await database.schema(OneTimeTokenRecord.schema).field("registration", .string).update()
+    }
+
+    func revert(on database: any Database) async throws {
+        try await database.schema(OneTimeTokenRecord.schema).deleteField("registration").update()
+    }
+}

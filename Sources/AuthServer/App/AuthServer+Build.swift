@@ -35,7 +35,7 @@ private func configure(_ app: Application, _ settings: AuthServerSettings) async
     let sessions = SessionStore(tokens: tokens, clock: clock, sessionMaxAge: config.sessionMaxAge, refreshGrace: config.refreshGrace)
     let refreshTokens = RefreshTokenAuthenticator(verifier: verifier)
     let callerSession = CallerSession(refreshTokens: refreshTokens, verifier: verifier)
-    let ledger = SpentTokenLedger()
+    let ledger = SpentTokenLedger(leeway: config.clockLeeway)
     let csrf = AuthCSRF(verifier: verifier, callerSession: callerSession, ledger: ledger)
     let signedIn = SignedIn(verifier: verifier, sessions: sessions)
     let hashingPool = HashingPool()
@@ -43,7 +43,8 @@ private func configure(_ app: Application, _ settings: AuthServerSettings) async
     let hasher = try PasswordHasher(parameters: settings.passwordHashing.parameters, pool: hashingPool)
     let passwordPolicy = PasswordPolicy(commonPasswords: try CommonPasswords.bundled())
     let rateLimiter = RateLimiter(limits: settings.rateLimits)
-    let outbox = Outbox(rateLimiter: rateLimiter)
+    let outboxSeal = try OutboxSeal.load(directory: config.keysDirectory)
+    let outbox = Outbox(rateLimiter: rateLimiter, seal: outboxSeal)
     let templates = MailTemplates(authURL: config.authURL, spaURL: config.spaURL)
     let cookies = config.cookiePolicy
     let throttle = LoginThrottle(rateLimiter: rateLimiter)
@@ -88,7 +89,8 @@ private func configure(_ app: Application, _ settings: AuthServerSettings) async
     if settings.runBackgroundJobs {
         let mailer = try settings.mailer ?? makeMailer(config, app: app)
         app.lifecycle.use(BackgroundJobs(
-            outbox: OutboxWorker(database: app.db, mailer: mailer, clock: clock, logger: app.logger),
+            outbox: OutboxWorker(database: app.db, mailer: mailer, seal: outboxSeal, clock: clock, logger: app.logger),
+            linkRequests: LinkRequestWorker(database: app.db, outbox: outbox, templates: templates, clock: clock, logger: app.logger),
             housekeeping: Housekeeping(database: app.db, sessions: sessions, clock: clock, logger: app.logger)))
     }
 }

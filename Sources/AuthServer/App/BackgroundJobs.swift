@@ -2,22 +2,26 @@ import Foundation
 import NIOConcurrencyHelpers
 import Vapor
 
-/// Starts the outbox worker and housekeeping with the application and stops them with it.
+/// Starts the outbox worker, the link-request worker and housekeeping with the application and
+/// stops them with it.
 final class BackgroundJobs: LifecycleHandler, Sendable {
     private let outbox: OutboxWorker
+    private let linkRequests: LinkRequestWorker
     private let housekeeping: Housekeeping
     private let tasks = NIOLockedValueBox<[Task<Void, Never>]>([])
 
-    init(outbox: OutboxWorker, housekeeping: Housekeeping) {
+    init(outbox: OutboxWorker, linkRequests: LinkRequestWorker, housekeeping: Housekeeping) {
         self.outbox = outbox
+        self.linkRequests = linkRequests
         self.housekeeping = housekeeping
     }
 
     func didBootAsync(_ application: Application) async throws {
         let outbox = self.outbox
+        let linkRequests = self.linkRequests
         let housekeeping = self.housekeeping
         tasks.withLockedValue {
-            $0 = [Task { await outbox.run() }, Task { await housekeeping.run() }]
+            $0 = [Task { await outbox.run() }, Task { await linkRequests.run() }, Task { await housekeeping.run() }]
         }
     }
 

@@ -14,7 +14,7 @@ struct Housekeeping: Sendable {
 
     func sweep() async throws {
         let now = clock.now()
-        try await SpentTokenLedger().prune(now: now, on: database)
+        try await SpentTokenRecord.prune(now: now, on: database)
         try await RateLimiter(limits: RateLimits()).prune(now: now, on: database.sql)
         try await OneTimeTokens.prune(now: now, on: database)
         try await sessions.prune(now: now, on: database)

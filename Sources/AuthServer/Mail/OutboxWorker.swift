@@ -11,6 +11,7 @@ import SQLKit
 struct OutboxWorker: Sendable {
     let database: any Database
     let mailer: any Mailer
+    let seal: OutboxSeal
     let clock: any WallClock
     let logger: Logger
     var batchSize = 10
@@ -44,8 +45,9 @@ struct OutboxWorker: Sendable {
     }
 
     private func deliver(_ record: OutboxMessageRecord) async {
-        let message = MailMessage(to: record.recipient, subject: record.subject, textBody: record.textBody, htmlBody: record.htmlBody)
         do {
+            let message = MailMessage(
+                to: record.recipient, subject: record.subject, textBody: try seal.open(record.textBody), htmlBody: try seal.open(record.htmlBody))
             try await mailer.send(message)
             record.sentAt = clock.now()
             record.textBody = ""
@@ -59,7 +61,12 @@ struct OutboxWorker: Sendable {
             record.lastError = String(describing: type(of: error))
             let delay = min(pow(2, Double(record.attempts)) * 5, 3600)
             record.nextAttemptAt = clock.now() + delay
-            if record.attempts >= maxAttempts { record.failedAt = clock.now() }
+            if record.attempts >= maxAttempts {
+                // Given up: the links it carried must not outlive it in the database.
+                record.failedAt = clock.now()
+                record.textBody = ""
+                record.htmlBody = ""
+            }
             logger.warning("mail delivery failed", metadata: [
                 "attempt": "\(record.attempts)", "error": "\(record.lastError ?? "")", "retry_in": "\(Int(delay))s",
             ])

@@ -42,17 +42,13 @@ struct PasswordController: Capability {
         var status: String
     }
 
-    /// Always `202`; a mail goes out only when the address has an account.
+    /// Always `202`, after the same work whatever the address: the request is recorded, and a link
+    /// is mailed later only when the address has an account (``LinkRequestWorker``).
     func forgot(_ req: Request) async throws -> Response {
         let email = try EmailAddress.field(req.content.decode(EmailRequest.self).email)
         let now = clock.now()
         try await rateLimiter.enforce([("mail-request:\(req.client.rateLimitKey)", rateLimiter.limits.mailRequestPerAddress)], now: now, on: req.db.sql)
-        try await req.db.write { [outbox, templates] tx in
-            guard let user = try await UserRecord.find(email: email, on: tx) else { return }
-            let token = try await OneTimeTokens.issue(.resetPassword, for: try user.userID, now: now, on: tx)
-            try await outbox.enqueue(
-                templates.resetPassword(to: user.email, firstName: user.firstName, token: token), now: now, on: tx)
-        }
+        try await LinkRequests.record(.resetPassword, email: email, now: now, on: req.db)
         return try jsonResponse(
             Accepted(message: "If the address has an account, a reset link is on its way."), status: .accepted)
     }
@@ -76,8 +72,13 @@ struct PasswordController: Capability {
                 let user = try await UserRecord.find(record.userID, on: tx)
             else { throw AuthError.invalidToken }
             user.passwordHash = hash
-            // Following the emailed link proves control of the address.
-            if user.emailVerifiedAt == nil { user.emailVerifiedAt = now }
+            // Following the emailed link proves control of the address: nothing attached to a
+            // never-confirmed account before now survives it.
+            if user.emailVerifiedAt == nil {
+                user.emailVerifiedAt = now
+                try await OneTimeTokens.discard(.confirmAccount, of: UserID(uuid: record.userID), on: tx)
+                try await IdentityRecord.query(on: tx).filter(\.$userID == record.userID).delete()
+            }
             user.updatedAt = now
             try await user.save(on: tx)
             try await sessions.revokeAll(of: try user.userID, reason: "password_reset", now: now, on: tx)

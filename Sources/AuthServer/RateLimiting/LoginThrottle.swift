@@ -24,22 +24,22 @@ struct LoginThrottle: Sendable {
 
     /// Counts `attempt`; throws `429 rate_limited` when any limit is exceeded.
     func count(_ attempt: Attempt, now: Date, on sql: any SQLDatabase) async throws {
-        let limits = rateLimiter.limits
-        var buckets: [(bucket: String, rule: RateLimiter.Rule)] = [
-            (attempt.accountAndAddress, limits.loginPerAccountAndAddress),
-            ("login-ip:\(attempt.client.rateLimitKey)", limits.loginPerAddress),
-        ]
-        if let device = attempt.knownDevice {
-            buckets.append(("login-device:\(device.uuid)", limits.loginPerKnownDevice))
-        } else {
-            buckets.append(("login-account:\(attempt.account)", limits.loginPerAccount))
-        }
-        try await rateLimiter.enforce(buckets, now: now, on: sql)
+        let perAddress = ("login-ip:\(attempt.client.rateLimitKey)", rateLimiter.limits.loginPerAddress)
+        try await rateLimiter.enforce(buckets(of: attempt) + [perAddress], now: now, on: sql)
     }
 
-    /// After a proven password: this place and this device start afresh. The per-account count
-    /// stays, so an owner's success does not hand strangers a fresh allowance.
+    /// After a proven password the caller's counts start afresh, as a lockout counter does: the
+    /// owner's own typos never add up, and strangers gain nothing they could time.
     func succeeded(_ attempt: Attempt, on sql: any SQLDatabase) async throws {
-        try await rateLimiter.reset(attempt.accountAndAddress, on: sql)
+        try await rateLimiter.reset(buckets(of: attempt).map(\.bucket), on: sql)
+    }
+
+    private func buckets(of attempt: Attempt) -> [(bucket: String, rule: RateLimiter.Rule)] {
+        let limits = rateLimiter.limits
+        return [
+            (attempt.accountAndAddress, limits.loginPerAccountAndAddress),
+            attempt.knownDevice.map { ("login-device:\($0.uuid)", limits.loginPerKnownDevice) }
+                ?? ("login-account:\(attempt.account)", limits.loginPerAccount),
+        ]
     }
 }

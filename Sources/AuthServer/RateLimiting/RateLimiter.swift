@@ -56,9 +56,11 @@ struct RateLimiter: Sendable {
         }
     }
 
-    /// Forgets a bucket, e.g. after a successful login.
-    func reset(_ bucket: String, on sql: any SQLDatabase) async throws {
-        try await sql.raw("DELETE FROM rate_limits WHERE bucket = \(bind: Self.bucketKey(bucket))").run()
+    /// Forgets buckets, e.g. after a successful login.
+    func reset(_ buckets: [String], on sql: any SQLDatabase) async throws {
+        guard !buckets.isEmpty else { return }
+        let keys = buckets.map { key -> SQLQueryString in "\(bind: Self.bucketKey(key))" }.joined(separator: ", ")
+        try await sql.raw("DELETE FROM rate_limits WHERE bucket IN (\(keys))").run()
     }
 
     /// Forgets windows that closed more than a day ago.

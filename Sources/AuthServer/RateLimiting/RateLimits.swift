@@ -15,11 +15,11 @@ struct RateLimits: Sendable {
     /// Attempts on one account from one of its known devices, which the per-account limit spares.
     var loginPerKnownDevice = Rule(limit: 10, window: 900)
     /// Registrations from one address: each costs a hash and may mail a stranger.
-    var registerPerAddress = Rule(limit: 20, window: 3600)
+    var registerPerAddress = Rule(limit: 30, window: 900)
     /// Requests for a mailed link (forgot password, resend confirmation) from one address.
-    var mailRequestPerAddress = Rule(limit: 20, window: 900)
+    var mailRequestPerAddress = Rule(limit: 30, window: 900)
     /// Password resets from one address: each costs a hash.
-    var resetPerAddress = Rule(limit: 20, window: 900)
+    var resetPerAddress = Rule(limit: 30, window: 900)
     /// Mails to one recipient (confirmation, reset, notices): beyond it requests still answer 202
     /// but send nothing, and make no link.
     var mailPerRecipient = Rule(limit: 10, window: 3600)

@@ -1,3 +1,4 @@
+import Fluent
 import Foundation
 import GatehouseCore
 import GatehouseGuard
@@ -12,6 +13,8 @@ struct RegistrationController: Capability {
     let rateLimiter: RateLimiter
     let clock: any WallClock
     let spaURL: String
+
+    var migrations: [any Migration] { [CreateLinkRequests(), AddPendingRegistrations()] }
 
     func boot(routes: any RoutesBuilder) throws {
         let auth = routes.grouped("auth")

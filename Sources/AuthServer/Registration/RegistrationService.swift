@@ -47,27 +47,6 @@ struct RegistrationService: Sendable {
         let user = UserRecord()
         user.id = UUID()
         user.email = account.email.value
-        apply(account, hash: hash, now: now, to: user)
-        user.roles = "user"
-        user.createdAt = now
-        try await user.create(on: tx)
-        try await sendConfirmation(to: user, now: now, on: tx)
-    }
-
-    /// A verified owner is told someone tried; an unverified (never confirmed) registration is
-    /// replaced by this one, and only the newest confirmation link works.
-    private func registerAgain(_ user: UserRecord, account: NewAccount, hash: String, now: Date, on tx: any Database) async throws {
-        if user.isVerified {
-            try await outbox.enqueue(
-                templates.alreadyRegistered(to: user.email, firstName: user.firstName), now: now, on: tx)
-            return
-        }
-        apply(account, hash: hash, now: now, to: user)
-        try await user.save(on: tx)
-        try await sendConfirmation(to: user, now: now, on: tx)
-    }
-
-    private func apply(_ account: NewAccount, hash: String, now: Date, to user: UserRecord) {
         user.passwordHash = hash
         user.firstName = account.firstName
         user.lastName = account.lastName
@@ -75,39 +54,70 @@ struct RegistrationService: Sendable {
         user.termsAcceptedAt = now
         user.marketingOptInAt = account.marketingOptIn ? now : nil
         user.updatedAt = now
+        user.roles = "user"
+        user.createdAt = now
+        try await user.create(on: tx)
+        try await sendConfirmation(of: account, hash: hash, to: user, now: now, on: tx)
     }
 
-    func sendConfirmation(to user: UserRecord, now: Date, on tx: any Database) async throws {
-        let token = try await OneTimeTokens.issue(.confirmAccount, for: try user.userID, now: now, on: tx)
-        try await outbox.enqueue(
-            templates.confirmAccount(to: user.email, firstName: user.firstName, token: token), now: now, on: tx)
+    /// A verified owner is told someone tried. A never-confirmed account is left as it is: this
+    /// registration gets its own link, which activates this registration's password if it is the
+    /// one used, and the links already sent keep working.
+    private func registerAgain(_ user: UserRecord, account: NewAccount, hash: String, now: Date, on tx: any Database) async throws {
+        if user.isVerified {
+            try await outbox.enqueue(
+                templates.alreadyRegistered(to: user.email, firstName: user.firstName), now: now, on: tx)
+            return
+        }
+        try await sendConfirmation(of: account, hash: hash, to: user, now: now, on: tx)
     }
 
-    /// Confirms an address. Repeating a used link for a confirmed account still says success:
-    /// mail scanners fetch links before people click them.
+    private func sendConfirmation(of account: NewAccount, hash: String, to user: UserRecord, now: Date, on tx: any Database) async throws {
+        let registration = PendingRegistration(
+            passwordHash: hash, firstName: account.firstName, lastName: account.lastName, organization: account.organization,
+            marketingOptIn: account.marketingOptIn)
+        let userID = try user.userID
+        try await outbox.enqueue(to: user.email, now: now, on: tx) { [templates] in
+            let token = try await OneTimeTokens.issue(.confirmAccount, for: userID, registration: registration, now: now, on: tx)
+            return templates.confirmAccount(to: user.email, firstName: account.firstName, token: token)
+        }
+    }
+
+    /// Confirms an address with the registration the link was sent for. Repeating a used link for
+    /// a confirmed account still says success (mail scanners fetch links before people click
+    /// them); any other link of an address confirmed since is `invalid`.
     func confirm(_ secret: String, on db: any Database) async throws -> ConfirmationStatus {
         let now = clock.now()
         guard let record = try await OneTimeTokens.find(secret, purpose: .confirmAccount, on: db),
             let user = try await UserRecord.find(record.userID, on: db)
         else { return .invalid }
         if record.usedAt != nil { return user.isVerified ? .success : .invalid }
+        if user.isVerified { return .invalid }
         if record.expiresAt <= now { return .expired }
         return try await db.write { tx in
-            guard try await OneTimeTokens.spend(record, now: now, on: tx) else { return user.isVerified ? .success : .invalid }
-            if user.emailVerifiedAt == nil {
-                user.emailVerifiedAt = now
-                user.updatedAt = now
-                try await user.save(on: tx)
+            guard try await OneTimeTokens.spend(record, now: now, on: tx) else {
+                // A twin request used this very link first (still there, used), or another link won.
+                return try await OneTimeTokenRecord.find(record.id, on: tx) != nil ? .success : .invalid
             }
+            if let registration = record.pendingRegistration {
+                user.passwordHash = registration.passwordHash
+                user.firstName = registration.firstName
+                user.lastName = registration.lastName
+                user.organization = registration.organization
+                user.termsAcceptedAt = now
+                user.marketingOptInAt = registration.marketingOptIn ? now : nil
+            }
+            user.emailVerifiedAt = now
+            user.updatedAt = now
+            try await user.save(on: tx)
+            // Nothing attached before the address was proven survives it.
+            try await IdentityRecord.query(on: tx).filter(\.$userID == record.userID).delete()
             return .success
         }
     }
 
+    /// Records the request; a link is mailed later only to an unconfirmed account (``LinkRequestWorker``).
     func resendConfirmation(to email: EmailAddress, on db: any Database) async throws {
-        let now = clock.now()
-        try await db.write { tx in
-            guard let user = try await UserRecord.find(email: email, on: tx), !user.isVerified else { return }
-            try await sendConfirmation(to: user, now: now, on: tx)
-        }
+        try await LinkRequests.record(.confirmAccount, email: email, now: clock.now(), on: db)
     }
 }

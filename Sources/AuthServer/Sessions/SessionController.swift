@@ -25,7 +25,7 @@ struct SessionController: Capability {
         auth.get("session", use: bootstrap)
         auth.grouped(csrf.require(.anonymousOrSession)).post("login", use: login)
         auth.grouped(refreshTokens.required(clearing: cookies), csrf.require(.session)).post("refresh", use: refresh)
-        auth.grouped(csrf.require(.session)).post("logout", use: logout)
+        auth.grouped(csrf.require(.sessionOrEnded)).post("logout", use: logout)
     }
 
     struct LoginRequest: Content {

@@ -38,10 +38,15 @@ struct TestServer: Sendable {
         get throws { try app.testing() }
     }
 
-    /// Runs the outbox once, as the background worker would, and returns every mail recorded so far.
+    /// Runs the link-request worker and the outbox once each, as the background workers would, and
+    /// returns every mail recorded so far.
     @discardableResult
     func deliverMail() async throws -> [MailMessage] {
-        try await OutboxWorker(database: app.db, mailer: mailer, clock: clock, logger: app.logger).deliverDue()
+        let seal = try OutboxSeal.load(directory: configuration.keysDirectory)
+        let outbox = Outbox(rateLimiter: RateLimiter(limits: RateLimits()), seal: seal)
+        let templates = MailTemplates(authURL: configuration.authURL, spaURL: configuration.spaURL)
+        try await LinkRequestWorker(database: app.db, outbox: outbox, templates: templates, clock: clock, logger: app.logger).processDue()
+        try await OutboxWorker(database: app.db, mailer: mailer, seal: seal, clock: clock, logger: app.logger).deliverDue()
         return mailer.sent
     }
 
