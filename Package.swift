@@ -178,7 +178,7 @@ let package = Package(
         ),
         .testTarget(
             name: "GatehouseTests",
-            dependencies: ["gatehouse", "AuthServer", "ResourceServer", "WebServer", "GatehouseDatabase", "GatehouseCore"],
+            dependencies: ["gatehouse", "AuthServer", "ResourceServer", "WebServer", "GatehouseDatabase", "GatehouseCore", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
         .testTarget(

@@ -17,6 +17,8 @@ extension Application {
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
             databases.use(.oneConnection(.sqlite(.file(path), sqlLogLevel: nil)), as: .sqlite)
         case .postgres(let url):
+            // SQL at trace only; its bind values (hashes, sealed tokens, addresses) never reach a log
+            // line: the executable's RedactingLogHandler drops them.
             databases.use(try .postgres(url: url, maxConnectionsPerEventLoop: 4, connectionPoolTimeout: .seconds(5), sqlLogLevel: .trace), as: .psql)
         }
     }

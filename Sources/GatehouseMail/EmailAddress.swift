@@ -16,9 +16,11 @@ public struct EmailAddress: Hashable, Sendable, CustomStringConvertible {
     /// The normalised address.
     public let value: String
 
-    /// Normalises `raw` and accepts it when it is deliverable.
+    /// Normalises `raw` (Unicode NFKC, so look-alike compatibility forms such as fullwidth letters or
+    /// the Kelvin sign become the one address they stand for; then lower case) and accepts it when
+    /// it is deliverable.
     public init?(_ raw: String) {
-        let normalised = raw.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+        let normalised = raw.precomposedStringWithCompatibilityMapping.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
         guard Self.isDeliverable(normalised) else { return nil }
         value = normalised
     }

@@ -54,7 +54,7 @@ struct CommonOptions: ParsableArguments {
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardOutput(label: label)
             handler.logLevel = level
-            return handler
+            return RedactingLogHandler(wrapped: handler)
         }
     }
 }

@@ -125,3 +125,33 @@ struct AbuseTests {
         }
     }
 }
+
+@Suite("Unicode, HSTS and what is logged", .onEveryDatabase)
+struct NormalisationTests {
+    @Test("a password typed composed or decomposed is the same password; look-alike address forms are one account")
+    func nfkc() async throws {
+        try await withServer() { server in
+            let composed = "caf\u{E9} au lait 2024"  // é as one scalar
+            let decomposed = "cafe\u{301} au lait 2024"  // e + combining acute
+            let email = try await server.makeUser(password: composed)
+            _ = try await server.login(email, password: decomposed)
+            // Fullwidth letters and the Kelvin sign are compatibility forms of ASCII ones.
+            let fullwidth = email.replacingOccurrences(of: "user", with: "\u{FF55}\u{FF53}\u{FF45}\u{FF52}")
+            _ = try await server.login(fullwidth, password: composed)
+            #expect(try await server.register("\u{212A}ate@example.com").status == .accepted)
+            #expect(try await UserRecord.query(on: server.app.db).filter(\.$email == "kate@example.com").count() == 1)
+        }
+    }
+
+    @Test("Strict-Transport-Security only when the public URL is https")
+    func hsts() async throws {
+        try await withServer(configure: { $0.authURL = "https://auth.example.com" }) { server in
+            let answer = try await server.browser().send(.GET, "/actuator/health")
+            #expect(answer.headers.first(name: "Strict-Transport-Security") == "max-age=31536000; includeSubDomains")
+        }
+        try await withServer() { server in
+            let answer = try await server.browser().send(.GET, "/actuator/health")
+            #expect(answer.headers.first(name: "Strict-Transport-Security") == nil)
+        }
+    }
+}

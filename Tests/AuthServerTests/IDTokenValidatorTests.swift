@@ -65,9 +65,12 @@ struct IDTokenValidatorTests {
         }
     }
 
-    @Test("several audiences are fine when azp is ours")
-    func azp() async throws {
-        _ = try await validator().validate(try token(["aud": [Self.client, "other"], "azp": Self.client]), nonce: "n-1")
+    @Test("an extra audience is refused even when azp is ours (L12); a single audience as an array is fine")
+    func extraAudiences() async throws {
+        await #expect(throws: IDTokenRejection.audience) {
+            try await validator().validate(try token(["aud": [Self.client, "other"], "azp": Self.client]), nonce: "n-1")
+        }
+        _ = try await validator().validate(try token(["aud": [Self.client], "azp": Self.client]), nonce: "n-1")
     }
 
     @Test("a token without kid verifies only against a set of exactly one key")

@@ -1,6 +1,7 @@
 import AuthServer
 import GatehouseCore
 import GatehouseDatabase
+import Logging
 import ResourceServer
 import Testing
 import WebServer
@@ -38,5 +39,32 @@ struct ConfigurationTests {
         ])
         #expect(config.providers.map(\.id) == ["google", "gitlab"])
         #expect(config.providers[1].name == "GitLab")
+    }
+}
+
+@Suite("Logging")
+struct LoggingTests {
+    final class Recorder: LogHandler, @unchecked Sendable {
+        var logLevel: Logger.Level = .trace
+        var metadata: Logger.Metadata = [:]
+        var lines: [(String, Logger.Metadata)] = []
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+        func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String, file: String, function: String, line: UInt) {
+            lines.append(("\(message)", metadata ?? [:]))
+        }
+    }
+
+    @Test("bind values of SQL statements never reach a log line, whatever the level (L11)")
+    func bindsAreWithheld() {
+        let recorder = Recorder()
+        var logger = Logger(label: "test") { _ in RedactingLogHandler(wrapped: recorder) }
+        logger.logLevel = .trace
+        logger.trace("Executing query", metadata: ["sql": "SELECT 1 WHERE hash = $1", "binds": ["$argon2id$v=19$secret"]])
+        #expect(recorder.lines.count == 1)
+        #expect(recorder.lines[0].1["sql"] != nil)
+        #expect(recorder.lines[0].1["binds"] == nil)
     }
 }

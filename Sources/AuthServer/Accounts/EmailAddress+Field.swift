@@ -15,7 +15,7 @@ extension EmailAddress {
 
     /// What is wrong with a non-empty `raw` as a person's address, or nil when nothing is.
     static func problem(with raw: String, field: String = "email") -> FieldProblem? {
-        if !raw.unicodeScalars.allSatisfy(\.isASCII) {
+        if !raw.precomposedStringWithCompatibilityMapping.unicodeScalars.allSatisfy(\.isASCII) {
             return FieldProblem(
                 field: field, code: "invalid_format",
                 message: "Addresses with letters outside A–Z (such as ü) cannot receive our mail yet; use another address.")

@@ -31,16 +31,27 @@ struct PasswordHasher: Sendable {
         self.dummyHash = try Self.hash(UUID().uuidString, parameters: parameters)
     }
 
+    /// Hashes the NFKC form of `password` (NIST SP 800-63B §3.1.1.2), so the same password typed
+    /// on devices that compose characters differently is the same password.
     func hash(_ password: String) async throws -> String {
         let parameters = self.parameters
-        return try await pool.run { try Self.hash(password, parameters: parameters) }
+        let normalised = Self.normalised(password)
+        return try await pool.run { try Self.hash(normalised, parameters: parameters) }
     }
 
-    /// Verifies `password` against `encoded`, or against the dummy hash when there is none.
+    /// Verifies `password` against `encoded`, or against the dummy hash when there is none. A hash
+    /// made before passwords were normalised is tried with the password as typed, too.
     func verify(_ password: String, against encoded: String?) async throws -> Bool {
         let target = encoded ?? dummyHash
-        let matches = try await pool.run { Self.verify(password, encoded: target) }
+        let normalised = Self.normalised(password)
+        let matches = try await pool.run {
+            Self.verify(normalised, encoded: target) || (normalised != password && Self.verify(password, encoded: target))
+        }
         return encoded != nil && matches
+    }
+
+    static func normalised(_ password: String) -> String {
+        password.precomposedStringWithCompatibilityMapping
     }
 
     private static func hash(_ password: String, parameters: Parameters) throws -> String {

@@ -54,7 +54,7 @@ private func configure(_ app: Application, _ settings: AuthServerSettings) async
 
     app.middleware = .init()
     app.middleware.use(CORSMiddleware(configuration: .gatehouse(allowing: config.spaURL)))
-    app.middleware.use(SecurityHeadersMiddleware())
+    app.middleware.use(SecurityHeadersMiddleware(publicURL: config.authURL))
     let capabilities: [any Capability] = [
         SessionController(
             sessions: sessions, tokens: tokens, refreshTokens: refreshTokens, callerSession: callerSession, csrf: csrf,

@@ -54,8 +54,7 @@ public enum IDTokenRejection: String, Error, Sendable {
 
 /// ID-token validation as OpenID Connect Core 1.0 §3.1.3.7 says: signature with the provider's key
 /// named by `kid` (algorithm fixed by that key, RS256/ES256 only, never `none` or HMAC), `iss` equal
-/// to the provider's issuer, `aud` containing our client id, `azp` equal to it when present or when
-/// there are several audiences, `exp` in the future, `iat` not in the future, `nonce` equal to ours.
+/// to the provider's issuer, `aud` exactly our client id (no other audience), `azp` equal to it when present, `exp` in the future, `iat` not in the future, `nonce` equal to ours.
 public struct IDTokenValidator: Sendable {
     public let keys: any VerificationKeyProvider
     /// Accepted `iss` values (Google has two spellings).
@@ -81,10 +80,9 @@ public struct IDTokenValidator: Sendable {
         }
         guard let claims = try? JSONDecoder().decode(IDTokenClaims.self, from: payload) else { throw .malformed }
         guard issuers.contains(claims.iss) else { throw .issuer }
-        guard claims.aud.contains(clientID) else { throw .audience }
-        if claims.aud.values.count > 1 || claims.azp != nil {
-            guard claims.azp == clientID else { throw .audience }
-        }
+        // OIDC Core §3.1.3.7 step 3: refused when it also names audiences we do not trust (we trust none).
+        guard claims.aud.values == [clientID] else { throw .audience }
+        if let azp = claims.azp { guard azp == clientID else { throw .audience } }
         let now = clock.now().timeIntervalSince1970
         guard TimeInterval(claims.exp) + leeway > now else { throw .expired }
         guard TimeInterval(claims.iat) <= now + leeway else { throw .malformed }

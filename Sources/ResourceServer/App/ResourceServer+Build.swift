@@ -53,7 +53,7 @@ private func configure(_ app: Application, _ settings: ResourceServerSettings) a
 
     app.middleware = .init()
     app.middleware.use(CORSMiddleware(configuration: .gatehouse(allowing: config.spaURL)))
-    app.middleware.use(SecurityHeadersMiddleware())
+    app.middleware.use(SecurityHeadersMiddleware(publicURL: config.resourceURL))
 
     let api = app.grouped("api").grouped(
         AccessTokenMiddleware(verifier: verifier, cache: cache), CSRFMiddleware(check: CSRFCheck(verifier: verifier)))
