@@ -154,7 +154,8 @@ def make_sessions(port: int, outbox: str, count: int) -> tuple[list, list]:
     """Registers, confirms (through the .eml outbox) and logs in `count` people. Returns their
     (refresh, access, csrf) sessions and the Set-Cookie order seen on the first login."""
     def register(index: int):
-        client = Client(port)
+        # Registrations are limited per client address: spread them over a few loopback addresses.
+        client = Client(port, source=f"127.0.3.{index % 16 + 1}")
         csrf = json.loads(client.call("GET", "/auth/csrf")[2])["csrfToken"]
         status, _, body = client.call("POST", "/auth/register", person(index), {"X-CSRF-TOKEN": csrf})
         client.close()

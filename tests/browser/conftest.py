@@ -103,6 +103,14 @@ def google_system(tmp_path_factory, binary, built_spa, oidc_provider):
         yield s
 
 
+@pytest.fixture(scope="session")
+def google_system_without_linking(tmp_path_factory, binary, built_spa, oidc_provider):
+    """As `google_system`, but Google may not link to an existing account by its address."""
+    with _running_system(tmp_path_factory, binary, "gatehouse-google-nolink", **oidc_provider.google_env(),
+                         GATEHOUSE_OIDC_GOOGLE_LINK_BY_EMAIL="false") as s:
+        yield s
+
+
 # --------------------------------------------------------------------------------------------
 # Browser
 

@@ -132,3 +132,55 @@ def test_denied_consent_at_the_provider_is_explained_on_the_callback_page(google
     # Nobody was signed in on the way.
     page.goto(google_system.spa("/account"))
     expect(page).to_have_url(google_system.spa("/login?next=%2Faccount"))
+
+
+def test_an_existing_account_links_google_from_the_account_page_and_unlinks_it(
+        google_system_without_linking, oidc_provider, new_context, account, log_in, shots):
+    system = google_system_without_linking
+    a = account(system, first="Annie", last="Easley")
+    sub = oidc_provider.person(email=a.email, email_verified=True, given_name="Annie", family_name="Easley")
+
+    # Google may not join the account by its address: the callback says what to do instead.
+    stranger = new_context("elsewhere").new_page()
+    continue_with_google(stranger, system, sub)
+    expect(stranger).to_have_url(system.spa("/auth/callback?status=error&code=account_exists"))
+    expect(stranger.get_by_role("alert")).to_contain_text("An account with this email address already exists")
+    shots(stranger, "01-account-exists", phone=True)
+
+    # Signed in with the password, the person links Google from the account page.
+    page = new_context().new_page()
+    log_in(page, system, a)
+    page.goto(system.spa("/account"))
+    section = page.get_by_role("region", name="Sign-in methods")
+    expect(section).to_contain_text("No providers linked.")
+    section.get_by_role("group", name="Link a provider").get_by_role("button", name="Link Google", exact=True).click()
+    authorize_at_provider(page, sub)
+    expect(page).to_have_url(system.spa("/auth/callback?status=linked&provider=google"))
+    expect(page.get_by_role("status")).to_contain_text("Google is now linked to your account")
+    shots(page, "02-linked", phone=True)
+    page.get_by_role("link", name="Back to your account").click()
+    section = page.get_by_role("region", name="Sign-in methods")
+    expect(section.get_by_role("listitem")).to_have_count(1)
+    expect(section).to_contain_text("Google")
+
+    # Now Google signs in to this account from anywhere.
+    other = new_context("google").new_page()
+    continue_with_google(other, system, sub)
+    expect(other.get_by_role("heading", name="Hello, Annie")).to_be_visible()
+
+    # Unlinking keeps the password as the way in.
+    section.get_by_role("button", name="Unlink Google").click()
+    expect(section.get_by_role("status")).to_contain_text("Google is no longer linked to your account.")
+    expect(section).to_contain_text("No providers linked.")
+    shots(page, "03-unlinked", phone=True)
+
+
+def test_an_unverified_provider_address_is_explained_and_signs_no_one_in(
+        google_system, oidc_provider, new_context, make_email, shots):
+    page = new_context().new_page()
+    continue_with_google(page, google_system, oidc_provider.person(email=make_email(), email_verified=False))
+    expect(page).to_have_url(google_system.spa("/auth/callback?status=error&code=email_not_verified"))
+    expect(page.get_by_role("alert")).to_contain_text("Your email address at the provider is not verified")
+    shots(page, "01-email-not-verified", phone=True)
+    page.goto(google_system.spa("/account"))
+    expect(page).to_have_url(google_system.spa("/login?next=%2Faccount"))

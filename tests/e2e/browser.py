@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass, field
 
 import requests
+import requests.adapters
 
 from harness import SPA_URL, Server
 
@@ -112,11 +113,24 @@ class _RejectAll(http.cookiejar.DefaultCookiePolicy):
         return False
 
 
+class _SourceAddressAdapter(requests.adapters.HTTPAdapter):
+    """Connects from a chosen local address, so one test machine can look like many clients."""
+
+    def __init__(self, source: str, **kwargs):
+        self.source = source
+        super().__init__(**kwargs)
+
+    def init_poolmanager(self, *args, **kwargs):
+        kwargs["source_address"] = (self.source, 0)
+        super().init_poolmanager(*args, **kwargs)
+
+
 class Browser:
     """One browser profile (cookie jar + the SPA's in-memory CSRF token)."""
 
     def __init__(self, server: Server, name: str | None = None, user_agent: str | None = None,
-                 origin: str | None = SPA_URL):
+                 origin: str | None = SPA_URL, source: str | None = None):
+        """`source`: a loopback address (127.0.0.2, ...) to connect from, to look like another client."""
         self.server = server
         self.name = name or f"browser-{next(_counter)}"
         self.user_agent = user_agent or (
@@ -126,6 +140,8 @@ class Browser:
         self.csrf: str | None = None
         self.http = requests.Session()
         self.http.cookies.set_policy(_RejectAll())
+        if source:
+            self.http.mount("http://", _SourceAddressAdapter(source))
         self.last: requests.Response | None = None
 
     # cookies ---------------------------------------------------------------------------------

@@ -133,3 +133,41 @@ def test_an_unreachable_provider_ends_at_the_callback_with_provider_unavailable(
     done = Browser(dead).get("/oauth2/authorization/google", origin=None)
     assert done.status_code == 302
     assert done.headers["Location"] == f"{SPA}/auth/callback?status=error&code=provider_unavailable"
+
+
+def test_an_unverified_provider_email_creates_no_account_even_for_a_free_address(server, provider, person):
+    email = unique_email("unverified")
+    browser = Browser(server)
+    done = sign_in(server, browser, person(provider, email=email, email_verified=False))
+    assert done.headers["Location"] == f"{SPA}/auth/callback?status=error&code=email_not_verified"
+    assert browser.cookie("refresh_token") is None
+    # Nothing was created: the address can still be registered and confirmed by its owner.
+    assert register(server, email, "the owner's passphrase 7").status_code == 202
+    assert server.outbox.wait_for(email, containing="/auth/confirm-account")
+
+
+def test_without_link_by_email_an_existing_account_is_not_joined_but_linked_from_the_account(module_launch, oidc_provider):
+    strict = module_launch(**oidc_provider.google_env(), GATEHOUSE_OIDC_GOOGLE_LINK_BY_EMAIL="false")
+    user = make_user_on(strict)
+    sub = oidc_provider.person(email=user.email, email_verified=True)
+    done = sign_in(strict, Browser(strict), sub)
+    assert done.headers["Location"] == f"{SPA}/auth/callback?status=error&code=account_exists"
+
+    owner = Browser(strict)
+    owner.login(user.email, user.password)
+    started = owner.post("/auth/identities/google/link")
+    assert started.status_code == 200, started.text
+    authorize = started.json()["authorizationUrl"]
+    consent = requests.post(authorize, data={"sub": sub}, allow_redirects=False, timeout=10)
+    back = urlsplit(consent.headers["Location"])
+    linked = owner.get(back.path + "?" + back.query, origin=None)
+    assert linked.headers["Location"] == f"{SPA}/auth/callback?status=linked&provider=google"
+    identities = owner.get("/auth/identities").json()
+    assert [i["provider"] for i in identities] == ["google"] and identities[0]["id"]
+    assert strict.outbox.wait_for(user.email, containing="/account")
+
+    # Google now signs in to this account; unlinking leaves the password as the way in.
+    elsewhere = Browser(strict)
+    assert sign_in(strict, elsewhere, sub).headers["Location"] == f"{SPA}/auth/callback?status=success"
+    assert owner.delete(f"/auth/identities/{identities[0]['id']}").status_code == 204
+    assert owner.get("/auth/identities").json() == []
