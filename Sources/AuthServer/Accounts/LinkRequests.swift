@@ -89,13 +89,6 @@ struct LinkRequestWorker: Sendable {
 
     /// Runs until cancelled, polling every `interval` when idle.
     func run(every interval: Duration = .milliseconds(250)) async {
-        while !Task.isCancelled {
-            do {
-                if try await processDue() > 0 { continue }
-            } catch {
-                logger.error("link request poll failed", metadata: ["error": "\(String(describing: type(of: error)))"])
-            }
-            try? await Task.sleep(for: interval)
-        }
+        await PollingLoop.run(every: interval, logger: logger, name: "link request poll") { try await processDue() }
     }
 }

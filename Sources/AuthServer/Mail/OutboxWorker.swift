@@ -76,13 +76,6 @@ struct OutboxWorker: Sendable {
 
     /// Runs until cancelled, polling every `interval` when idle.
     func run(every interval: Duration = .milliseconds(500)) async {
-        while !Task.isCancelled {
-            do {
-                if try await deliverDue() > 0 { continue }
-            } catch {
-                logger.error("outbox poll failed", metadata: ["error": "\(String(describing: type(of: error)))"])
-            }
-            try? await Task.sleep(for: interval)
-        }
+        await PollingLoop.run(every: interval, logger: logger, name: "outbox poll") { try await deliverDue() }
     }
 }

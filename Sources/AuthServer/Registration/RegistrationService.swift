@@ -47,13 +47,7 @@ struct RegistrationService: Sendable {
         let user = UserRecord()
         user.id = UUID()
         user.email = account.email.value
-        user.passwordHash = hash
-        user.firstName = account.firstName
-        user.lastName = account.lastName
-        user.organization = account.organization
-        user.termsAcceptedAt = now
-        user.marketingOptInAt = account.marketingOptIn ? now : nil
-        user.updatedAt = now
+        apply(Self.pending(account, hash: hash), now: now, to: user)
         user.roles = "user"
         user.createdAt = now
         try await user.create(on: tx)
@@ -72,10 +66,25 @@ struct RegistrationService: Sendable {
         try await sendConfirmation(of: account, hash: hash, to: user, now: now, on: tx)
     }
 
-    private func sendConfirmation(of account: NewAccount, hash: String, to user: UserRecord, now: Date, on tx: any Database) async throws {
-        let registration = PendingRegistration(
+    private static func pending(_ account: NewAccount, hash: String) -> PendingRegistration {
+        PendingRegistration(
             passwordHash: hash, firstName: account.firstName, lastName: account.lastName, organization: account.organization,
             marketingOptIn: account.marketingOptIn)
+    }
+
+    /// A registration's password, names and consents, as the account now holds them.
+    private func apply(_ registration: PendingRegistration, now: Date, to user: UserRecord) {
+        user.passwordHash = registration.passwordHash
+        user.firstName = registration.firstName
+        user.lastName = registration.lastName
+        user.organization = registration.organization
+        user.termsAcceptedAt = now
+        user.marketingOptInAt = registration.marketingOptIn ? now : nil
+        user.updatedAt = now
+    }
+
+    private func sendConfirmation(of account: NewAccount, hash: String, to user: UserRecord, now: Date, on tx: any Database) async throws {
+        let registration = Self.pending(account, hash: hash)
         let userID = try user.userID
         try await outbox.enqueue(to: user.email, now: now, on: tx) { [templates] in
             let token = try await OneTimeTokens.issue(.confirmAccount, for: userID, registration: registration, now: now, on: tx)
@@ -99,14 +108,7 @@ struct RegistrationService: Sendable {
                 // A twin request used this very link first (still there, used), or another link won.
                 return try await OneTimeTokenRecord.find(record.id, on: tx) != nil ? .success : .invalid
             }
-            if let registration = record.pendingRegistration {
-                user.passwordHash = registration.passwordHash
-                user.firstName = registration.firstName
-                user.lastName = registration.lastName
-                user.organization = registration.organization
-                user.termsAcceptedAt = now
-                user.marketingOptInAt = registration.marketingOptIn ? now : nil
-            }
+            if let registration = record.pendingRegistration { apply(registration, now: now, to: user) }
             user.emailVerifiedAt = now
             user.updatedAt = now
             try await user.save(on: tx)
