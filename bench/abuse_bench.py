@@ -135,6 +135,7 @@ def main() -> None:
     parser.add_argument("--backend", choices=["sqlite", "postgres"], default="sqlite")
     args = parser.parse_args()
     work = tempfile.mkdtemp(prefix="gatehouse-abuse-bench-")
+    os.chmod(work, 0o755)  # PostgreSQL runs as its own user and must reach its folder
     port = free_port()
     pg_dir = os.path.join(work, "pg")
     if args.backend == "postgres":
