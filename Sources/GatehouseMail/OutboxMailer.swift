@@ -3,8 +3,9 @@ import Logging
 
 /// Development transport: writes each message as an `.eml` file and logs where it went.
 ///
-/// The contract for running without an SMTP server is "mail is written as .eml files and the
-/// link is logged", so this is the one place a link from a message body may reach a log line.
+/// With `logsLinks` (only `gatehouse dev`, for trying Gatehouse out on one machine) it also logs the
+/// message's first link: the one place a link from a message body may reach a log line. Otherwise
+/// the link is read from the file, never from the log.
 /// Files are created in a 0700 directory and written to a temporary name first, then renamed,
 /// so anything watching the directory never sees a half-written message.
 public struct OutboxMailer: Mailer {
@@ -12,26 +13,32 @@ public struct OutboxMailer: Mailer {
     public let directory: URL
     private let from: String
     private let logger: Logger
+    private let logsLinks: Bool
 
     /// - Parameters:
     ///   - directory: Created (mode 0700) on first send if missing.
     ///   - from: The `From` header, e.g. `Gatehouse <no-reply@localhost>`.
     /// - Throws: `MailFormatError` when `from` is not a valid address.
-    public init(directory: URL, from: String, logger: Logger) throws {
+    public init(directory: URL, from: String, logger: Logger, logsLinks: Bool = false) throws {
         _ = try MailAddress(parsing: from, field: "From")
         self.directory = directory
         self.from = from
         self.logger = logger
+        self.logsLinks = logsLinks
     }
 
     /// Convenience for a filesystem path.
-    public init(directory: String, from: String, logger: Logger) throws {
-        try self.init(directory: URL(fileURLWithPath: directory, isDirectory: true), from: from, logger: logger)
+    public init(directory: String, from: String, logger: Logger, logsLinks: Bool = false) throws {
+        try self.init(directory: URL(fileURLWithPath: directory, isDirectory: true), from: from, logger: logger, logsLinks: logsLinks)
     }
 
     public func send(_ message: MailMessage) async throws {
         let document = try MIMEDocument(message: message, from: from)
         let fileURL = try write(document.data)
+        guard logsLinks else {
+            logger.info("mail to \(document.recipient.address) written to \(fileURL.path)")
+            return
+        }
         let link = Self.firstLink(in: message.textBody) ?? "none"
         logger.info("mail to \(document.recipient.address) written to \(fileURL.path); link: \(link)")
     }

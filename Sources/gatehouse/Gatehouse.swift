@@ -51,8 +51,9 @@ struct CommonOptions: ParsableArguments {
 
     func bootstrapLogging() {
         let level = log ?? ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+        let json = ProcessInfo.processInfo.environment["LOG_FORMAT"]?.lowercased() == "json"
         LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardOutput(label: label)
+            var handler: any LogHandler = json ? JSONLogHandler(label: label) : StreamLogHandler.standardOutput(label: label)
             handler.logLevel = level
             return RedactingLogHandler(wrapped: handler)
         }
@@ -133,7 +134,9 @@ struct Dev: AsyncParsableCommand {
         options.bootstrapLogging()
         let config = try options.configuration(AuthServerConfiguration.init(environment:))
         let web = try options.configuration(WebServerConfiguration.init(environment:))
-        let auth = try await makeAuthServer(AuthServerSettings(configuration: config, environment: Runner.environment()))
+        var settings = AuthServerSettings(configuration: config, environment: Runner.environment())
+        settings.logMailLinks = true  // trying it out on one machine: click the link in the log
+        let auth = try await makeAuthServer(settings)
         let resource = try await makeResourceServer(ResourceServerSettings(
             configuration: try options.configuration(ResourceServerConfiguration.init(environment:)), environment: Runner.environment()))
         let spa = try await makeWebServer(WebServerSettings(configuration: web, environment: Runner.environment()))

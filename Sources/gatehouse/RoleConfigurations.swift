@@ -36,6 +36,7 @@ extension AuthServerConfiguration {
         cookieSecure = try reader.bool("GATEHOUSE_COOKIE_SECURE", cookieSecure)
         cookieDomain = reader.optional("GATEHOUSE_COOKIE_DOMAIN")
         providers = try reader.providers()
+        metricsToken = reader.optional("GATEHOUSE_METRICS_TOKEN")
         switch TrustedProxies.parse(reader.string("GATEHOUSE_TRUSTED_PROXIES", "")) {
         case .success(let proxies): trustedProxies = proxies
         case .failure(let invalid):
@@ -55,6 +56,7 @@ extension ResourceServerConfiguration {
         bindHost = reader.string("GATEHOUSE_BIND_HOST", bindHost)
         port = try reader.port("GATEHOUSE_RESOURCE_PORT", port)
         clockLeeway = try reader.seconds("GATEHOUSE_CLOCK_LEEWAY", clockLeeway, minimum: 0)
+        metricsToken = reader.optional("GATEHOUSE_METRICS_TOKEN")
     }
 }
 

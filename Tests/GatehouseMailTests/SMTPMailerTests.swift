@@ -302,7 +302,7 @@ extension SMTPMailerTests {
             let directory = root.appendingPathComponent("nested/outbox")
             let lines = MailTestRecorder<String>()
             let logger = Logger(label: "test.outbox") { _ in MailTestLogHandler(lines: lines) }
-            let mailer = try OutboxMailer(directory: directory, from: mailTestSender, logger: logger)
+            let mailer = try OutboxMailer(directory: directory, from: mailTestSender, logger: logger, logsLinks: true)
 
             try await mailer.send(mailTestMessage())
             try await mailer.send(mailTestMessage(to: "bob@example.test"))
@@ -328,6 +328,17 @@ extension SMTPMailerTests {
             #expect(logged.count == 2)
             #expect(logged.allSatisfy { $0.hasPrefix("info ") && $0.contains(mailTestLink) && $0.contains(directory.path) })
             #expect(logged.contains { $0.contains("alice@example.test") })
+        }
+
+        @Test("without logsLinks (every role but `gatehouse dev`) the link never reaches the log")
+        func keepsLinksOutOfTheLog() async throws {
+            let root = FileManager.default.temporaryDirectory.appendingPathComponent("outbox-\(UUID().uuidString)")
+            defer { try? FileManager.default.removeItem(at: root) }
+            let lines = MailTestRecorder<String>()
+            let logger = Logger(label: "test.outbox") { _ in MailTestLogHandler(lines: lines) }
+            try await OutboxMailer(directory: root, from: mailTestSender, logger: logger).send(mailTestMessage())
+            #expect(lines.all.count == 1)
+            #expect(!lines.all[0].contains(mailTestLink) && lines.all[0].contains(root.path))
         }
 
         @Test func findsTheFirstLink() {

@@ -1,3 +1,4 @@
+import Foundation
 import AuthServer
 import GatehouseCore
 import GatehouseDatabase
@@ -67,4 +68,44 @@ struct LoggingTests {
         #expect(recorder.lines[0].1["sql"] != nil)
         #expect(recorder.lines[0].1["binds"] == nil)
     }
+
+    @Test("Vapor's trace lines of decoded HTTP parts are withheld; JWTs, Argon2 hashes and token= values are masked anywhere")
+    func secretsAreMasked() {
+        let recorder = Recorder()
+        var logger = Logger(label: "test") { _ in RedactingLogHandler(wrapped: recorder) }
+        logger.logLevel = .trace
+        logger.trace("Decoded HTTP part: head(POST /auth/login, Cookie: refresh_token=abc)")
+        logger.info("sent eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl and $argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA",
+                    metadata: ["url": "http://localhost:9000/auth/confirm-account?token=o5whMT0nD6m8Zc3g7ZHRncjAR_8i72xvtOHM_F4r6Pc"])
+        logger.info("nothing secret here")
+        #expect(recorder.lines[0].0 == "Decoded HTTP part (withheld: may hold credentials)")
+        #expect(recorder.lines[1].0 == "sent <jwt> and <argon2 hash>")
+        #expect("\(recorder.lines[1].1["url"]!)" == "http://localhost:9000/auth/confirm-account?token=<secret>")
+        #expect(recorder.lines[2].0 == "nothing secret here")
+    }
+}
+
+@Suite("JSON logs")
+struct JSONLogTests {
+    @Test("LOG_FORMAT=json writes one JSON object a line with time, level, logger, message and metadata")
+    func oneObjectALine() throws {
+        let lines = LockedLines()
+        var logger = Logger(label: "gatehouse.test") { label in
+            RedactingLogHandler(wrapped: JSONLogHandler(label: label, write: { lines.append($0) }))
+        }
+        logger.logLevel = .trace
+        logger.info("mail delivery failed", metadata: ["attempt": "2", "binds": ["secret"]])
+        let all = lines.all
+        #expect(all.count == 1 && !all[0].contains("\n"))
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(all[0].utf8)) as? [String: String])
+        #expect(object["level"] == "info" && object["logger"] == "gatehouse.test" && object["message"] == "mail delivery failed")
+        #expect(object["attempt"] == "2" && object["binds"] == nil && object["time"]?.hasSuffix("Z") == true)
+    }
+}
+
+final class LockedLines: @unchecked Sendable {
+    private let lock = NSLock()
+    private var lines: [String] = []
+    func append(_ line: String) { lock.lock(); lines.append(line); lock.unlock() }
+    var all: [String] { lock.lock(); defer { lock.unlock() }; return lines }
 }

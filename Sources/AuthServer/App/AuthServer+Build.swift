@@ -39,12 +39,15 @@ private func configure(_ app: Application, _ settings: AuthServerSettings) async
     let csrf = AuthCSRF(verifier: verifier, callerSession: callerSession, ledger: ledger)
     let signedIn = SignedIn(verifier: verifier, sessions: sessions)
     let hashingPool = HashingPool()
+    let serverMetrics = ServerMetrics()
+    let metrics = AuthMetrics(server: serverMetrics, hashingPool: hashingPool)
+    app.authMetrics = metrics
     app.lifecycle.use(HashingPoolShutdown(pool: hashingPool))
     let hasher = try PasswordHasher(parameters: settings.passwordHashing.parameters, pool: hashingPool)
     let passwordPolicy = PasswordPolicy(commonPasswords: try CommonPasswords.bundled())
-    let rateLimiter = RateLimiter(limits: settings.rateLimits)
+    let rateLimiter = RateLimiter(limits: settings.rateLimits, metrics: metrics)
     let outboxSeal = try OutboxSeal.load(directory: config.keysDirectory)
-    let outbox = Outbox(rateLimiter: rateLimiter, seal: outboxSeal)
+    let outbox = Outbox(rateLimiter: rateLimiter, seal: outboxSeal, metrics: metrics)
     let templates = MailTemplates(authURL: config.authURL, spaURL: config.spaURL)
     let cookies = config.cookiePolicy
     let throttle = LoginThrottle(rateLimiter: rateLimiter)
@@ -53,13 +56,14 @@ private func configure(_ app: Application, _ settings: AuthServerSettings) async
     })
 
     app.middleware = .init()
+    app.middleware.use(HTTPMetricsMiddleware(metrics: serverMetrics))
     app.middleware.use(CORSMiddleware(configuration: .gatehouse(allowing: config.spaURL)))
     app.middleware.use(SecurityHeadersMiddleware(publicURL: config.authURL))
     let capabilities: [any Capability] = [
         SessionController(
             sessions: sessions, tokens: tokens, refreshTokens: refreshTokens, callerSession: callerSession, csrf: csrf,
             hasher: hasher, throttle: throttle, devices: KnownDevices(issuer: issuer, verifier: verifier, authURL: config.authURL),
-            cookies: cookies, clock: clock),
+            cookies: cookies, metrics: metrics, clock: clock),
         SessionListController(sessions: sessions, signedIn: signedIn, csrf: csrf, cookies: cookies, clock: clock),
         UserController(signedIn: signedIn),
         RegistrationController(
@@ -79,6 +83,7 @@ private func configure(_ app: Application, _ settings: AuthServerSettings) async
             ledger: ledger, cookies: cookies, clock: clock, authURL: config.authURL, spaURL: config.spaURL),
         DiscoveryController(keys: keys, issuer: config.authURL),
         Actuator(database: app.db, role: "auth"),
+        MetricsEndpoint(metrics: serverMetrics, token: config.metricsToken),
     ]
     app.migrations.add(Migrations.all(capabilities))
     try await app.autoMigrate()
@@ -87,9 +92,9 @@ private func configure(_ app: Application, _ settings: AuthServerSettings) async
     app.middleware.use(DatabaseFailureMiddleware())
 
     if settings.runBackgroundJobs {
-        let mailer = try settings.mailer ?? makeMailer(config, app: app)
+        let mailer = try settings.mailer ?? makeMailer(config, logLinks: settings.logMailLinks, app: app)
         app.lifecycle.use(BackgroundJobs(
-            outbox: OutboxWorker(database: app.db, mailer: mailer, seal: outboxSeal, clock: clock, logger: app.logger),
+            outbox: OutboxWorker(database: app.db, mailer: mailer, seal: outboxSeal, clock: clock, logger: app.logger, metrics: metrics),
             linkRequests: LinkRequestWorker(database: app.db, outbox: outbox, templates: templates, clock: clock, logger: app.logger),
             housekeeping: Housekeeping(database: app.db, sessions: sessions, clock: clock, logger: app.logger)))
     }

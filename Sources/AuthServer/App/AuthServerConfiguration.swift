@@ -30,6 +30,8 @@ public struct AuthServerConfiguration: Sendable {
     public var providers: [OIDCProviderConfiguration] = []
     /// Proxies whose `X-Forwarded-For` names the client (`GATEHOUSE_TRUSTED_PROXIES`); none by default.
     public var trustedProxies: TrustedProxies = .none
+    /// When set, `GET /actuator/prometheus` needs `Authorization: Bearer` with it (`GATEHOUSE_METRICS_TOKEN`).
+    public var metricsToken: String?
 
     public init() {}
 

@@ -13,6 +13,9 @@ public struct AuthServerSettings: Sendable {
     /// Outbox delivery and housekeeping loops; tests turn them off and drive them by hand.
     public var runBackgroundJobs: Bool
     public var passwordHashing: PasswordHashingCost
+    /// Whether the outbox-folder mailer also logs each mail's link: only for `gatehouse dev`, since
+    /// a one-time link in a log is a credential in a log (CONTRACT "Operations").
+    public var logMailLinks = false
     /// Replaces the configured OpenID providers by id (tests put fakes here).
     var identityProviders: [String: any IdentityProvider]?
     /// The limits rate limits count; tests about something else may raise one.

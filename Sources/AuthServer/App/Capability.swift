@@ -1,5 +1,6 @@
 import Fluent
 import GatehouseDatabase
+import GatehouseGuard
 import Vapor
 
 /// A capability of the Auth Server: the routes it declares and the migrations of the tables it owns.
@@ -15,3 +16,4 @@ extension Capability {
 }
 
 extension Actuator: Capability {}
+extension MetricsEndpoint: Capability {}

@@ -28,16 +28,13 @@ struct AccountLinker: Sendable {
     func signIn(_ claims: IDTokenClaims, provider: OIDCProviderConfiguration, ip: String, on db: any Database) async throws -> UserRecord {
         let now = clock.now()
         return try await db.write { tx in
-            if let identity = try await identity(claims, provider: provider, on: tx) {
-                guard let user = try await UserRecord.find(identity.userID, on: tx) else { throw FederationError.providerError }
-                guard user.isVerified else { throw FederationError.emailNotVerified }
-                identity.lastLoginAt = now
-                try await identity.save(on: tx)
-                return user
-            }
+            if let known = try await identity(claims, provider: provider, on: tx) { return try await signIn(known, now: now, on: tx) }
             guard claims.email_verified == true else { throw FederationError.emailNotVerified }
             guard let email = claims.email.flatMap(EmailAddress.lenient) else { throw FederationError.emailMissing }
             if let existing = try await UserRecord.find(email: email, on: tx) {
+                // A concurrent first sign-in of this same identity may have committed between the
+                // two lookups (each statement sees the latest commit): look again before judging.
+                if let known = try await identity(claims, provider: provider, on: tx) { return try await signIn(known, now: now, on: tx) }
                 guard provider.linkByEmail else { throw FederationError.accountExists }
                 if !existing.isVerified { try await takeOver(existing, ip: ip, now: now, on: tx) }
                 try await link(claims, email: email.value, provider: provider, to: existing, ip: ip, now: now, on: tx)
@@ -71,6 +68,15 @@ struct AccountLinker: Sendable {
             let email = claims.email.flatMap(EmailAddress.lenient)?.value
             try await link(claims, email: email, provider: provider, to: account, ip: ip, now: now, on: tx)
         }
+    }
+
+    /// A known identity signs in to its account, if that account's address is verified.
+    private func signIn(_ identity: IdentityRecord, now: Date, on tx: any Database) async throws -> UserRecord {
+        guard let user = try await UserRecord.find(identity.userID, on: tx) else { throw FederationError.providerError }
+        guard user.isVerified else { throw FederationError.emailNotVerified }
+        identity.lastLoginAt = now
+        try await identity.save(on: tx)
+        return user
     }
 
     private func identity(_ claims: IDTokenClaims, provider: OIDCProviderConfiguration, on tx: any Database) async throws -> IdentityRecord? {

@@ -9,6 +9,7 @@ import GatehouseMail
 struct Outbox: Sendable {
     let rateLimiter: RateLimiter
     let seal: OutboxSeal
+    var metrics: AuthMetrics?
 
     /// Queues `message` unless its recipient has had too many mails lately (mail-bombing guard).
     func enqueue(_ message: MailMessage, now: Date, on db: any Database) async throws {
@@ -23,7 +24,10 @@ struct Outbox: Sendable {
         to recipient: String, now: Date, on db: any Database, making: () async throws -> MailMessage
     ) async throws -> Bool {
         let verdict = try await rateLimiter.hit("mail:\(recipient)", rule: rateLimiter.limits.mailPerRecipient, now: now, on: db.sql)
-        guard verdict == .allowed else { return false }
+        guard verdict == .allowed else {
+            metrics?.mail(.heldBack)
+            return false
+        }
         let message = try await making()
         let record = OutboxMessageRecord()
         record.recipient = message.to
@@ -34,6 +38,7 @@ struct Outbox: Sendable {
         record.attempts = 0
         record.nextAttemptAt = now
         try await record.create(on: db)
+        metrics?.mail(.queued)
         return true
     }
 }

@@ -14,6 +14,7 @@ struct OutboxWorker: Sendable {
     let seal: OutboxSeal
     let clock: any WallClock
     let logger: Logger
+    var metrics: AuthMetrics?
     var batchSize = 10
     var claimFor: TimeInterval = 120
     var maxAttempts = 12
@@ -49,6 +50,7 @@ struct OutboxWorker: Sendable {
             let message = MailMessage(
                 to: record.recipient, subject: record.subject, textBody: try seal.open(record.textBody), htmlBody: try seal.open(record.htmlBody))
             try await mailer.send(message)
+            metrics?.mail(.sent)
             record.sentAt = clock.now()
             record.textBody = ""
             record.htmlBody = ""
@@ -66,6 +68,9 @@ struct OutboxWorker: Sendable {
                 record.failedAt = clock.now()
                 record.textBody = ""
                 record.htmlBody = ""
+                metrics?.mail(.failed)
+            } else {
+                metrics?.mail(.retried)
             }
             logger.warning("mail delivery failed", metadata: [
                 "attempt": "\(record.attempts)", "error": "\(record.lastError ?? "")", "retry_in": "\(Int(delay))s",

@@ -12,6 +12,7 @@ struct RateLimiter: Sendable {
     }
 
     let limits: RateLimits
+    var metrics: AuthMetrics?
 
     enum Verdict: Equatable {
         case allowed
@@ -52,6 +53,7 @@ struct RateLimiter: Sendable {
     /// first thing a limited route does, before it changes any state or hashes anything.
     func enforce(_ buckets: [(bucket: String, rule: Rule)], now: Date, on sql: any SQLDatabase) async throws {
         if case .limited(let seconds) = try await hit(buckets, now: now, on: sql) {
+            metrics?.rateLimited(buckets.first.map { String($0.bucket.prefix { $0 != ":" }) } ?? "other")
             throw AuthError.rateLimited(retryAfter: seconds)
         }
     }

@@ -34,16 +34,20 @@ struct RefreshTokenAuthenticator: Sendable {
     /// cookies) before the CSRF check: once a session is over its CSRF token is too, and the client
     /// must hear "log in again", not "CSRF failed". Clearing cookies that are already useless is no
     /// CSRF risk.
-    func required(clearing cookies: CookiePolicy) -> some AsyncMiddleware {
-        Required(authenticator: self, cleared: cookies.cleared())
+    func required(clearing cookies: CookiePolicy, metrics: AuthMetrics) -> some AsyncMiddleware {
+        Required(authenticator: self, cleared: cookies.cleared(), metrics: metrics)
     }
 
     private struct Required: AsyncMiddleware {
         let authenticator: RefreshTokenAuthenticator
         let cleared: [CookieSpec]
+        let metrics: AuthMetrics
 
         func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
-            guard await authenticator.presented(in: request) != nil else { throw AuthError.sessionExpired(clearing: cleared) }
+            guard await authenticator.presented(in: request) != nil else {
+                metrics.refresh(.refused)
+                throw AuthError.sessionExpired(clearing: cleared)
+            }
             return try await next.respond(to: request)
         }
     }

@@ -17,6 +17,7 @@ struct SessionController: Capability {
     let throttle: LoginThrottle
     let devices: KnownDevices
     let cookies: CookiePolicy
+    let metrics: AuthMetrics
     let clock: any WallClock
 
     func boot(routes: any RoutesBuilder) throws {
@@ -24,7 +25,7 @@ struct SessionController: Capability {
         auth.get("csrf", use: csrfToken)
         auth.get("session", use: bootstrap)
         auth.grouped(csrf.require(.anonymousOrSession)).post("login", use: login)
-        auth.grouped(refreshTokens.required(clearing: cookies), csrf.require(.session)).post("refresh", use: refresh)
+        auth.grouped(refreshTokens.required(clearing: cookies, metrics: metrics), csrf.require(.session)).post("refresh", use: refresh)
         auth.grouped(csrf.require(.sessionOrEnded)).post("logout", use: logout)
     }
 
@@ -59,7 +60,27 @@ struct SessionController: Capability {
         try jsonResponse(CSRFResponse(csrfToken: try tokens.anonymousCSRF(now: clock.now())))
     }
 
+    /// `POST /auth/login`, counted by outcome.
     func login(_ req: Request) async throws -> Response {
+        do {
+            let response = try await attemptLogin(req)
+            metrics.login(.success)
+            return response
+        } catch let error as AuthError {
+            switch error {
+            case .invalidCredentials: metrics.login(.invalidCredentials)
+            case .emailNotVerified: metrics.login(.emailNotVerified)
+            case .rateLimited: metrics.login(.rateLimited)
+            default: break
+            }
+            throw error
+        } catch let error as HashingPoolFull {
+            metrics.login(.busy)
+            throw error
+        }
+    }
+
+    private func attemptLogin(_ req: Request) async throws -> Response {
         let input = try req.content.decode(LoginRequest.self)
         var errors: [FieldProblem] = []
         if (input.email ?? "").isEmpty { errors.append(.init(field: "email", code: "required", message: "Enter your email address.")) }
@@ -93,13 +114,16 @@ struct SessionController: Capability {
 
     func refresh(_ req: Request) async throws -> Response {
         guard let presented = await refreshTokens.presented(in: req) else { throw AuthError.sessionExpired(clearing: cookies.cleared()) }
-        switch try await sessions.rotate(presented, client: req.client, on: req.db) {
+        let outcome = try await sessions.rotate(presented, client: req.client, on: req.db)
+        switch outcome {
         case .rotated(let issued), .raced(let issued):
+            if case .rotated = outcome { metrics.refresh(.rotated) } else { metrics.refresh(.raced) }
             let response = try jsonResponse(RefreshResponse(
                 csrfToken: issued.csrfToken, accessTokenExpiresAt: iso8601(issued.access.expiresAt)))
             response.setTokenCookies(issued, policy: cookies, now: clock.now())
             return response
-        case .refused:
+        case .refused, .reused:
+            metrics.refresh(outcome.isReuse ? .reuse : .refused)
             throw AuthError.sessionExpired(clearing: cookies.cleared())
         }
     }

@@ -28,8 +28,16 @@ struct SessionStore: Sendable {
         case rotated(IssuedTokens)
         /// A racing request presented the immediate predecessor within the grace window: same successor.
         case raced(IssuedTokens)
-        /// Invalid for this session, expired, revoked, or reused (the session is then revoked).
+        /// Not a live session's token: unknown, expired or revoked.
         case refused
+        /// A retired token of a live session, outside the grace rule: theft or a replay. The session
+        /// has been revoked and the event recorded.
+        case reused
+
+        var isReuse: Bool {
+            if case .reused = self { return true }
+            return false
+        }
     }
 
     /// Starts a session for `account`, whose credentials were just proven. The session the browser
@@ -126,7 +134,7 @@ struct SessionStore: Sendable {
         }
         // An older token, or the predecessor after the window: theft or a replay. End the whole session.
         try await revokeForReuse(claims, client: client, now: now, on: db)
-        return .refused
+        return .reused
     }
 
     private func revokeForReuse(_ claims: RefreshTokenClaims, client: ClientInfo, now: Date, on db: any Database) async throws {

@@ -51,7 +51,9 @@ private func configure(_ app: Application, _ settings: ResourceServerSettings) a
         keys: keys, issuer: config.authURL, audience: config.resourceURL, leeway: config.clockLeeway, clock: settings.clock)
     let cache = settings.cacheVerifiedTokens ? VerifiedTokenCache(capacity: 10_000, clock: settings.clock) : nil
 
+    let metrics = ServerMetrics()
     app.middleware = .init()
+    app.middleware.use(HTTPMetricsMiddleware(metrics: metrics))
     app.middleware.use(CORSMiddleware(configuration: .gatehouse(allowing: config.spaURL)))
     app.middleware.use(SecurityHeadersMiddleware(publicURL: config.resourceURL))
 
@@ -66,6 +68,7 @@ private func configure(_ app: Application, _ settings: ResourceServerSettings) a
     api.patch("projects", ":id", use: projects.update)
     api.delete("projects", ":id", use: projects.delete)
     try app.register(collection: Actuator(database: app.db, role: "resource"))
+    try app.register(collection: MetricsEndpoint(metrics: metrics, token: config.metricsToken))
 
     app.middleware.use(ProblemMiddleware(routes: app.routes))
     app.middleware.use(DatabaseFailureMiddleware())

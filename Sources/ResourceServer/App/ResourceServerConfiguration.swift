@@ -13,6 +13,8 @@ public struct ResourceServerConfiguration: Sendable {
     public var bindHost = "127.0.0.1"
     public var port = 8080
     public var clockLeeway: TimeInterval = 30
+    /// When set, `GET /actuator/prometheus` needs `Authorization: Bearer` with it (`GATEHOUSE_METRICS_TOKEN`).
+    public var metricsToken: String?
 
     public init() {}
 }

@@ -43,10 +43,11 @@ struct TestServer: Sendable {
     @discardableResult
     func deliverMail() async throws -> [MailMessage] {
         let seal = try OutboxSeal.load(directory: configuration.keysDirectory)
-        let outbox = Outbox(rateLimiter: RateLimiter(limits: RateLimits()), seal: seal)
+        let outbox = Outbox(rateLimiter: RateLimiter(limits: RateLimits(), metrics: app.authMetrics), seal: seal, metrics: app.authMetrics)
         let templates = MailTemplates(authURL: configuration.authURL, spaURL: configuration.spaURL)
         try await LinkRequestWorker(database: app.db, outbox: outbox, templates: templates, clock: clock, logger: app.logger).processDue()
-        try await OutboxWorker(database: app.db, mailer: mailer, seal: seal, clock: clock, logger: app.logger).deliverDue()
+        try await OutboxWorker(database: app.db, mailer: mailer, seal: seal, clock: clock, logger: app.logger, metrics: app.authMetrics)
+            .deliverDue()
         return mailer.sent
     }
 
