@@ -88,6 +88,19 @@ struct ResourceAuthenticationTests {
             #expect(evil.headers.first(name: "Access-Control-Allow-Origin") != "http://evil.example")
         }
     }
+
+    @Test("metrics count answers by route pattern and status, in Prometheus text format")
+    func metrics() async throws {
+        try await withResourceServer { server in
+            _ = try await server.send(.GET, "/api/profiles/me", headers: [:])
+            _ = try await server.send(.GET, "/no/such/path", headers: [:])
+            let scrape = try await server.send(.GET, "/actuator/prometheus", headers: [:])
+            #expect(scrape.status == .ok)
+            let text = scrape.body.string
+            #expect(text.contains(#"gatehouse_http_requests_total{route="/api/profiles/me",method="GET",status="401"} 1"#))
+            #expect(text.contains(#"gatehouse_http_requests_total{route="unmatched",method="GET",status="404"} 1"#))
+        }
+    }
 }
 
 @Suite("Projects")
