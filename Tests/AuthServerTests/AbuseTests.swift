@@ -108,7 +108,7 @@ struct AbuseTests {
             server.clock.advance(by: 6)
             #expect(try await thief.send(.GET, "/auth/session").json()["authenticated"] as? Bool == false)
             #expect(try await victim.send(.POST, "/auth/refresh", csrf: .held).problemCode == "session_expired")
-            #expect(try await SecurityEventRecord.query(on: server.app.db).all().map(\.kind) == ["refresh_token_reuse"])
+            #expect(try await server.notableEvents() == ["refresh_token_reuse"])
         }
     }
 
@@ -152,6 +152,35 @@ struct NormalisationTests {
         try await withServer() { server in
             let answer = try await server.browser().send(.GET, "/actuator/health")
             #expect(answer.headers.first(name: "Strict-Transport-Security") == nil)
+        }
+    }
+}
+
+@Suite("Security activity", .onEveryDatabase)
+struct SecurityActivityTests {
+    @Test("GET /auth/security-events lists the caller's own events, newest first, with address and browser")
+    func ownEventsNewestFirst() async throws {
+        try await withServer() { server in
+            let email = try await server.makeUser()
+            _ = try await server.browser().send(.POST, "/auth/login", json: ["email": email, "password": "wrong"], csrf: .anonymous)
+            server.clock.advance(by: 1)
+            let browser = try server.browser()
+            let login = try await browser.send(
+                .POST, "/auth/login", json: ["email": email, "password": TestServer.password], csrf: .anonymous,
+                headers: ["User-Agent": "Firefox/130"])
+            #expect(login.status == .ok)
+            server.clock.advance(by: 1)
+            #expect(try await browser.send(
+                .POST, "/auth/change-password", json: ["currentPassword": TestServer.password, "newPassword": "a brand new passphrase"],
+                csrf: .held).status == .ok)
+            let events = try await browser.send(.GET, "/auth/security-events").jsonArray()
+            #expect(events.map { $0["kind"] as? String } == ["password_changed", "login", "login_failed"])
+            #expect(events[1]["userAgent"] as? String == "Firefox/130")
+            #expect(events[1]["ipAddress"] as? String != nil && events[1]["at"] as? String != nil)
+            // Someone else's events are not listed.
+            let other = try await server.login(try await server.makeUser())
+            #expect(try await other.send(.GET, "/auth/security-events").jsonArray().map { $0["kind"] as? String } == ["login"])
+            #expect(try await server.browser().send(.GET, "/auth/security-events").status == .unauthorized)
         }
     }
 }

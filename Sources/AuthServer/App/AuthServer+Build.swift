@@ -81,6 +81,7 @@ private func configure(_ app: Application, _ settings: AuthServerSettings) async
             linker: AccountLinker(sessions: sessions, outbox: outbox, templates: templates, clock: clock),
             sessions: sessions, signedIn: signedIn, callerSession: callerSession, csrf: csrf, issuer: issuer, verifier: verifier,
             ledger: ledger, cookies: cookies, clock: clock, authURL: config.authURL, spaURL: config.spaURL),
+        SecurityEventController(signedIn: signedIn),
         DiscoveryController(keys: keys, issuer: config.authURL),
         Actuator(database: app.db, role: "auth"),
         MetricsEndpoint(metrics: serverMetrics, token: config.metricsToken),

@@ -25,7 +25,7 @@ struct AccountLinker: Sendable {
     let templates: MailTemplates
     let clock: any WallClock
 
-    func signIn(_ claims: IDTokenClaims, provider: OIDCProviderConfiguration, ip: String, on db: any Database) async throws -> UserRecord {
+    func signIn(_ claims: IDTokenClaims, provider: OIDCProviderConfiguration, client: ClientInfo, on db: any Database) async throws -> UserRecord {
         let now = clock.now()
         return try await db.write { tx in
             if let known = try await identity(claims, provider: provider, on: tx) { return try await signIn(known, now: now, on: tx) }
@@ -36,8 +36,8 @@ struct AccountLinker: Sendable {
                 // two lookups (each statement sees the latest commit): look again before judging.
                 if let known = try await identity(claims, provider: provider, on: tx) { return try await signIn(known, now: now, on: tx) }
                 guard provider.linkByEmail else { throw FederationError.accountExists }
-                if !existing.isVerified { try await takeOver(existing, ip: ip, now: now, on: tx) }
-                try await link(claims, email: email.value, provider: provider, to: existing, ip: ip, now: now, on: tx)
+                if !existing.isVerified { try await takeOver(existing, client: client, now: now, on: tx) }
+                try await link(claims, email: email.value, provider: provider, to: existing, client: client, now: now, on: tx)
                 return existing
             }
             let user = UserRecord()
@@ -57,7 +57,7 @@ struct AccountLinker: Sendable {
     }
 
     /// Links the identity to `user`, who is signed in and asked for it; linking it again is a no-op.
-    func link(_ claims: IDTokenClaims, provider: OIDCProviderConfiguration, to user: UserID, ip: String, on db: any Database) async throws {
+    func link(_ claims: IDTokenClaims, provider: OIDCProviderConfiguration, to user: UserID, client: ClientInfo, on db: any Database) async throws {
         let now = clock.now()
         try await db.write { tx in
             if let identity = try await identity(claims, provider: provider, on: tx) {
@@ -66,7 +66,7 @@ struct AccountLinker: Sendable {
             }
             guard let account = try await UserRecord.find(user, on: tx) else { throw FederationError.sessionExpired }
             let email = claims.email.flatMap(EmailAddress.lenient)?.value
-            try await link(claims, email: email, provider: provider, to: account, ip: ip, now: now, on: tx)
+            try await link(claims, email: email, provider: provider, to: account, client: client, now: now, on: tx)
         }
     }
 
@@ -84,22 +84,22 @@ struct AccountLinker: Sendable {
     }
 
     /// The address's owner never confirmed it: everything attached before now goes.
-    private func takeOver(_ user: UserRecord, ip: String, now: Date, on tx: any Database) async throws {
+    private func takeOver(_ user: UserRecord, client: ClientInfo, now: Date, on tx: any Database) async throws {
         user.passwordHash = nil
         user.emailVerifiedAt = now
         user.updatedAt = now
         try await user.save(on: tx)
         try await IdentityRecord.query(on: tx).filter(\.$userID == user.requireID()).delete()
         try await sessions.revokeAll(of: try user.userID, reason: "federated_takeover", now: now, on: tx)
-        try await SecurityEvents.record(.federatedTakeover, user: try user.requireID(), session: nil, ip: ip, now: now, on: tx)
+        try await SecurityEvents.record(.federatedTakeover, user: try user.requireID(), session: nil, client: client, now: now, on: tx)
     }
 
     private func link(
-        _ claims: IDTokenClaims, email: String?, provider: OIDCProviderConfiguration, to user: UserRecord, ip: String, now: Date,
+        _ claims: IDTokenClaims, email: String?, provider: OIDCProviderConfiguration, to user: UserRecord, client: ClientInfo, now: Date,
         on tx: any Database
     ) async throws {
         try await create(claims, email: email, provider: provider, for: try user.requireID(), now: now, on: tx)
-        try await SecurityEvents.record(.providerLinked, user: try user.requireID(), session: nil, ip: ip, now: now, on: tx)
+        try await SecurityEvents.record(.providerLinked, user: try user.requireID(), session: nil, client: client, now: now, on: tx)
         try await outbox.enqueue(templates.providerLinked(to: user.email, firstName: user.firstName, provider: provider.name), now: now, on: tx)
     }
 

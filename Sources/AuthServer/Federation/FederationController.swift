@@ -84,21 +84,22 @@ struct FederationController: Capability {
             let client = req.client
             if let user = state.link, let session = state.sid {
                 guard try await sessions.isLive(session, on: req.db) else { throw FederationError.sessionExpired }
-                try await linker.link(claims, provider: provider.configuration, to: user, ip: client.ipAddress, on: req.db)
+                try await linker.link(claims, provider: provider.configuration, to: user, client: client, on: req.db)
                 let response = redirect(to: "\(spaURL)/auth/callback?status=linked&provider=\(id)")
                 response.setCookie(stateCookie("", maxAge: 0))
                 return response
             }
             let user: UserRecord
             do {
-                user = try await linker.signIn(claims, provider: provider.configuration, ip: client.ipAddress, on: req.db)
+                user = try await linker.signIn(claims, provider: provider.configuration, client: client, on: req.db)
             } catch let error as any DatabaseError where error.isConstraintFailure {
                 // A concurrent first sign-in of the same identity (or address) won: now it is known.
-                user = try await linker.signIn(claims, provider: provider.configuration, ip: client.ipAddress, on: req.db)
+                user = try await linker.signIn(claims, provider: provider.configuration, client: client, on: req.db)
             }
             // The refresh cookie is not sent to this path; the access cookie names the earlier session.
             let earlier = await callerSession.of(req)
             let issued = try await sessions.start(for: try user.account, client: client, ending: earlier, on: req.db)
+            try await SecurityEvents.record(.login, user: try user.requireID(), session: issued.sessionID.uuid, client: client, now: clock.now(), on: req.db)
             let response = redirect(to: "\(spaURL)/auth/callback?status=success")
             response.setTokenCookies(issued, policy: cookies, now: clock.now())
             response.setCookie(stateCookie("", maxAge: 0))

@@ -57,7 +57,7 @@ struct IdentityController: Capability {
             guard user.passwordHash != nil || others > 0 else { throw Self.lastSignInMethod }
             try await identity.delete(on: tx)
             try await SecurityEvents.record(
-                .providerUnlinked, user: principal.userID.uuid, session: principal.sessionID.uuid, ip: client.ipAddress, now: now, on: tx)
+                .providerUnlinked, user: principal.userID.uuid, session: principal.sessionID.uuid, client: client, now: now, on: tx)
             try await outbox.enqueue(
                 templates.providerUnlinked(to: user.email, firstName: user.firstName, provider: name(of: identity)), now: now, on: tx)
         }

@@ -82,7 +82,7 @@ struct PasswordController: Capability {
             user.updatedAt = now
             try await user.save(on: tx)
             try await sessions.revokeAll(of: try user.userID, reason: "password_reset", now: now, on: tx)
-            try await SecurityEvents.record(.passwordReset, user: record.userID, session: nil, ip: client.ipAddress, now: now, on: tx)
+            try await SecurityEvents.record(.passwordReset, user: record.userID, session: nil, client: client, now: now, on: tx)
             try await outbox.enqueue(templates.passwordChanged(to: user.email, firstName: user.firstName), now: now, on: tx)
         }
         let response = try jsonResponse(Done(status: "password_reset"))
@@ -116,7 +116,7 @@ struct PasswordController: Capability {
             user.updatedAt = now
             try await user.save(on: tx)
             try await sessions.revokeAll(of: principal.userID, keeping: principal.sessionID, reason: "password_changed", now: now, on: tx)
-            try await SecurityEvents.record(.passwordChanged, user: principal.userID.uuid, session: principal.sessionID.uuid, ip: client.ipAddress, now: now, on: tx)
+            try await SecurityEvents.record(.passwordChanged, user: principal.userID.uuid, session: principal.sessionID.uuid, client: client, now: now, on: tx)
             try await outbox.enqueue(templates.passwordChanged(to: user.email, firstName: user.firstName), now: now, on: tx)
         }
         return try jsonResponse(Done(status: "password_changed"))

@@ -1,9 +1,12 @@
 import Fluent
+import SQLKit
 import Foundation
 import GatehouseCore
 
 /// What a security team is told about, in the `security_events` table.
 enum SecurityEventKind: String {
+    case login
+    case loginFailed = "login_failed"
     case refreshTokenReuse = "refresh_token_reuse"
     case passwordChanged = "password_changed"
     case passwordReset = "password_reset"
@@ -14,12 +17,13 @@ enum SecurityEventKind: String {
 }
 
 enum SecurityEvents {
-    static func record(_ kind: SecurityEventKind, user: UUID?, session: UUID?, ip: String, now: Date, on db: any Database) async throws {
+    static func record(_ kind: SecurityEventKind, user: UUID?, session: UUID?, client: ClientInfo, now: Date, on db: any Database) async throws {
         let event = SecurityEventRecord()
         event.kind = kind.rawValue
         event.userID = user
         event.sessionID = session
-        event.ipAddress = ip
+        event.ipAddress = client.ipAddress
+        event.userAgent = String(client.userAgent.prefix(512))
         event.createdAt = now
         try await event.create(on: db)
     }
@@ -35,6 +39,7 @@ final class SecurityEventRecord: Model, @unchecked Sendable {
     @OptionalField(key: "user_id") var userID: UUID?
     @OptionalField(key: "session_id") var sessionID: UUID?
     @Field(key: "ip_address") var ipAddress: String
+    @OptionalField(key: "user_agent") var userAgent: String?
     @Field(key: "created_at") var createdAt: Date
 
     init() {}
@@ -48,5 +53,19 @@ final class SecurityEventRecord: Model, @unchecked Sendable {
             .field("ip_address", .string, .required)
             .field("created_at", .datetime, .required)
             .create()
+    }
+}
+
+struct AddSecurityEventUserAgents: AsyncMigration {
+    var name: String { "0005-security-event-user-agents" }
+
+    func prepare(on database: any Database) async throws {
+        try await database.schema(SecurityEventRecord.schema).field("user_agent", .string).update()
+        try await database.sql.raw("CREATE INDEX security_events_user_idx ON security_events (user_id, created_at)").run()
+    }
+
+    func revert(on database: any Database) async throws {
+        try await database.sql.raw("DROP INDEX security_events_user_idx").run()
+        try await database.schema(SecurityEventRecord.schema).deleteField("user_agent").update()
     }
 }

@@ -98,6 +98,8 @@ struct SessionController: Capability {
         var found: (account: Account, passwordHash: String?)?
         if let email { found = try await UserRecord.credentials(email: email, on: req.db) }
         guard try await hasher.verify(password, against: found?.passwordHash), let account = found?.account else {
+            // Recorded whether or not the address has an account, so both cost the same write.
+            try await SecurityEvents.record(.loginFailed, user: found?.account.id.uuid, session: nil, client: attempt.client, now: now, on: req.db)
             throw AuthError.invalidCredentials
         }
         guard account.emailVerified else { throw AuthError.emailNotVerified }
@@ -105,6 +107,7 @@ struct SessionController: Capability {
 
         let earlier = await refreshTokens.presented(in: req)?.claims.sid
         let issued = try await sessions.start(for: account, client: attempt.client, ending: earlier, on: req.db)
+        try await SecurityEvents.record(.login, user: account.id.uuid, session: issued.sessionID.uuid, client: attempt.client, now: now, on: req.db)
         let response = try jsonResponse(SessionResponse(
             user: UserDTO(account), csrfToken: issued.csrfToken, accessTokenExpiresAt: iso8601(issued.access.expiresAt)))
         response.setTokenCookies(issued, policy: cookies, now: now)

@@ -140,7 +140,7 @@ struct SessionStore: Sendable {
     private func revokeForReuse(_ claims: RefreshTokenClaims, client: ClientInfo, now: Date, on db: any Database) async throws {
         try await db.write { tx in
             try await revoke(claims.sid, reason: "refresh_token_reuse", now: now, on: tx)
-            try await SecurityEvents.record(.refreshTokenReuse, user: claims.sub.uuid, session: claims.sid.uuid, ip: client.ipAddress, now: now, on: tx)
+            try await SecurityEvents.record(.refreshTokenReuse, user: claims.sub.uuid, session: claims.sid.uuid, client: client, now: now, on: tx)
         }
     }
 

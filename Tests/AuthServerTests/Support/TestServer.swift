@@ -1,3 +1,4 @@
+import Fluent
 import Foundation
 import GatehouseTesting
 import GatehouseCore
@@ -52,6 +53,13 @@ struct TestServer: Sendable {
     }
 
     func browser() throws -> TestBrowser { TestBrowser(tester: try tester) }
+
+    /// The kinds of the security events recorded so far, oldest first, without the sign-ins
+    /// (`login`, `login_failed`) that nearly every test makes.
+    func notableEvents() async throws -> [String] {
+        try await SecurityEventRecord.query(on: app.db).sort(\.$createdAt).all().map(\.kind)
+            .filter { $0 != "login" && $0 != "login_failed" }
+    }
 }
 
 /// Starts a server on `database` with `configure` applied to test defaults, runs `body`, shuts down.

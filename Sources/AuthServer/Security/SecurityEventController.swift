@@ -1,0 +1,34 @@
+import Fluent
+import Foundation
+import GatehouseGuard
+import Vapor
+
+/// `GET /auth/security-events`: what happened to the caller's account, newest first, for the
+/// account page's "Recent security activity".
+struct SecurityEventController: Capability {
+    let signedIn: SignedIn
+    /// How many events one answer holds at most.
+    let limit = 100
+
+    var migrations: [any Migration] { [AddSecurityEventUserAgents()] }
+
+    func boot(routes: any RoutesBuilder) throws {
+        signedIn.guarding(routes.grouped("auth")).get("security-events", use: list)
+    }
+
+    struct EventDTO: Content {
+        var kind: String
+        var at: String
+        var ipAddress: String
+        var userAgent: String
+    }
+
+    func list(_ req: Request) async throws -> Response {
+        let principal = try req.principal
+        let events = try await SecurityEventRecord.query(on: req.db)
+            .filter(\.$userID == principal.userID.uuid).sort(\.$createdAt, .descending).limit(limit).all()
+        return try jsonResponse(events.map {
+            EventDTO(kind: $0.kind, at: iso8601($0.createdAt), ipAddress: $0.ipAddress, userAgent: $0.userAgent ?? "")
+        })
+    }
+}
