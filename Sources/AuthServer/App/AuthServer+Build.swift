@@ -38,6 +38,7 @@ private func configure(_ app: Application, _ settings: AuthServerSettings) async
     let ledger = SpentTokenLedger(leeway: config.clockLeeway)
     let csrf = AuthCSRF(verifier: verifier, callerSession: callerSession, ledger: ledger)
     let signedIn = SignedIn(verifier: verifier, sessions: sessions)
+    let recentAuthentication = RecentAuthentication(sessions: sessions, clock: clock)
     let hashingPool = HashingPool()
     let serverMetrics = ServerMetrics()
     let metrics = AuthMetrics(server: serverMetrics, hashingPool: hashingPool)
@@ -61,7 +62,7 @@ private func configure(_ app: Application, _ settings: AuthServerSettings) async
     app.middleware.use(SecurityHeadersMiddleware(publicURL: config.authURL))
     let capabilities: [any Capability] = [
         SessionController(
-            sessions: sessions, tokens: tokens, refreshTokens: refreshTokens, callerSession: callerSession, csrf: csrf,
+            sessions: sessions, signedIn: signedIn, tokens: tokens, refreshTokens: refreshTokens, callerSession: callerSession, csrf: csrf,
             hasher: hasher, throttle: throttle, devices: KnownDevices(issuer: issuer, verifier: verifier, authURL: config.authURL),
             cookies: cookies, metrics: metrics, clock: clock),
         SessionListController(sessions: sessions, signedIn: signedIn, csrf: csrf, cookies: cookies, clock: clock),
@@ -70,16 +71,18 @@ private func configure(_ app: Application, _ settings: AuthServerSettings) async
             registration: RegistrationService(hasher: hasher, outbox: outbox, templates: templates, clock: clock),
             passwordPolicy: passwordPolicy, csrf: csrf, rateLimiter: rateLimiter, clock: clock, spaURL: config.spaURL),
         PasswordController(
-            sessions: sessions, signedIn: signedIn, csrf: csrf, hasher: hasher, passwordPolicy: passwordPolicy,
+            sessions: sessions, signedIn: signedIn, recentAuthentication: recentAuthentication, csrf: csrf, hasher: hasher,
+            passwordPolicy: passwordPolicy,
             rateLimiter: rateLimiter, throttle: throttle, outbox: outbox, templates: templates, cookies: cookies, clock: clock),
         ProviderListController(providers: config.providers, authURL: config.authURL),
         IdentityController(
             providerNames: identityProviders.mapValues(\.configuration.name),
-            signedIn: signedIn, csrf: csrf, outbox: outbox, templates: templates, clock: clock),
+            signedIn: signedIn, recentAuthentication: recentAuthentication, csrf: csrf, outbox: outbox, templates: templates, clock: clock),
         FederationController(
             providers: identityProviders,
             linker: AccountLinker(sessions: sessions, outbox: outbox, templates: templates, clock: clock),
-            sessions: sessions, signedIn: signedIn, callerSession: callerSession, csrf: csrf, issuer: issuer, verifier: verifier,
+            sessions: sessions, signedIn: signedIn, recentAuthentication: recentAuthentication, callerSession: callerSession, csrf: csrf,
+            issuer: issuer, verifier: verifier,
             ledger: ledger, cookies: cookies, clock: clock, authURL: config.authURL, spaURL: config.spaURL),
         SecurityEventController(signedIn: signedIn),
         DiscoveryController(keys: keys, issuer: config.authURL),

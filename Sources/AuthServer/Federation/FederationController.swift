@@ -14,6 +14,7 @@ struct FederationController: Capability {
     let linker: AccountLinker
     let sessions: SessionStore
     let signedIn: SignedIn
+    let recentAuthentication: RecentAuthentication
     let callerSession: CallerSession
     let csrf: AuthCSRF
     let issuer: TokenIssuer
@@ -31,7 +32,7 @@ struct FederationController: Capability {
     func boot(routes: any RoutesBuilder) throws {
         routes.get("oauth2", "authorization", ":provider", use: start)
         routes.get("login", "oauth2", "code", ":provider", use: callback)
-        signedIn.guarding(routes.grouped("auth", "identities")).grouped(csrf.require(.session))
+        signedIn.guarding(routes.grouped("auth", "identities")).grouped(csrf.require(.session), recentAuthentication.required())
             .post(":provider", "link", use: startLink)
     }
 

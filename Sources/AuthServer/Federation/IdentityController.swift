@@ -10,6 +10,7 @@ import Vapor
 struct IdentityController: Capability {
     let providerNames: [String: String]
     let signedIn: SignedIn
+    let recentAuthentication: RecentAuthentication
     let csrf: AuthCSRF
     let outbox: Outbox
     let templates: MailTemplates
@@ -18,7 +19,7 @@ struct IdentityController: Capability {
     func boot(routes: any RoutesBuilder) throws {
         let identities = signedIn.guarding(routes.grouped("auth", "identities"))
         identities.get(use: list)
-        identities.grouped(csrf.require(.session)).delete(":id", use: unlink)
+        identities.grouped(csrf.require(.session), recentAuthentication.required()).delete(":id", use: unlink)
     }
 
     struct IdentityDTO: Content {

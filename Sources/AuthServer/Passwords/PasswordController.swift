@@ -10,6 +10,7 @@ import Vapor
 struct PasswordController: Capability {
     let sessions: SessionStore
     let signedIn: SignedIn
+    let recentAuthentication: RecentAuthentication
     let csrf: AuthCSRF
     let hasher: PasswordHasher
     let passwordPolicy: PasswordPolicy
@@ -25,7 +26,7 @@ struct PasswordController: Capability {
         let anonymous = auth.grouped(csrf.require(.anonymousOrSession))
         anonymous.post("forgot-password", use: forgot)
         anonymous.post("reset-password", use: reset)
-        signedIn.guarding(auth).grouped(csrf.require(.session)).post("change-password", use: change)
+        signedIn.guarding(auth).grouped(csrf.require(.session), recentAuthentication.required()).post("change-password", use: change)
     }
 
     struct ResetRequest: Content {

@@ -9,6 +9,7 @@ import Vapor
 /// Login, refresh, logout, anonymous CSRF tokens and the session bootstrap of a reloaded SPA.
 struct SessionController: Capability {
     let sessions: SessionStore
+    let signedIn: SignedIn
     let tokens: SessionTokens
     let refreshTokens: RefreshTokenAuthenticator
     let callerSession: CallerSession
@@ -27,6 +28,32 @@ struct SessionController: Capability {
         auth.grouped(csrf.require(.anonymousOrSession)).post("login", use: login)
         auth.grouped(refreshTokens.required(clearing: cookies, metrics: metrics), csrf.require(.session)).post("refresh", use: refresh)
         auth.grouped(csrf.require(.sessionOrEnded)).post("logout", use: logout)
+        signedIn.guarding(auth).grouped(csrf.require(.session)).post("reauthenticate", use: reauthenticate)
+    }
+
+    var migrations: [any Migration] { [AddSessionAuthenticationTimes()] }
+
+    struct ReauthenticateRequest: Content {
+        var password: String?
+    }
+
+    /// `POST /auth/reauthenticate`: the person proves who they are again (for now with their
+    /// password, which counts as a login attempt), and this session counts as recently
+    /// authenticated for five minutes.
+    func reauthenticate(_ req: Request) async throws -> Response {
+        let principal = try req.principal
+        let input = try req.content.decode(ReauthenticateRequest.self)
+        guard let password = input.password, !password.isEmpty else {
+            throw AuthError.validation([.init(field: "password", code: "required", message: "Enter your password.")])
+        }
+        guard let user = try await UserRecord.find(principal.userID, on: req.db) else { throw Problem.unauthenticated }
+        let now = clock.now()
+        let attempt = LoginThrottle.Attempt(account: user.email, client: req.client, knownDevice: nil)
+        try await throttle.count(attempt, now: now, on: req.db.sql)
+        guard try await hasher.verify(password, against: user.passwordHash) else { throw AuthError.wrongCurrentPassword }
+        try await throttle.succeeded(attempt, on: req.db.sql)
+        try await sessions.reauthenticated(principal.sessionID, now: now, on: req.db)
+        return try jsonResponse(["status": "reauthenticated"])
     }
 
     struct LoginRequest: Content {

@@ -25,6 +25,9 @@ final class SessionRecord: Model, @unchecked Sendable {
     /// presenting that predecessor during the grace window can recover it (nothing usable at rest).
     @OptionalField(key: "sealed_successor") var sealedSuccessor: String?
     @Field(key: "generation") var generation: Int
+    /// When the person last proved who they are in this session (password, code or passkey): the
+    /// sign-in itself, or a re-authentication. Sensitive changes need it recent.
+    @OptionalField(key: "authenticated_at") var authenticatedAt: Date?
 
     init() {}
 
@@ -48,5 +51,17 @@ final class SessionRecord: Model, @unchecked Sendable {
             .field("generation", .int, .required)
             .create()
         try await database.sql.raw("CREATE INDEX sessions_user_idx ON sessions (user_id)").run()
+    }
+}
+
+struct AddSessionAuthenticationTimes: AsyncMigration {
+    var name: String { "0006-session-authentication-times" }
+
+    func prepare(on database: any Database) async throws {
+        try await database.schema(SessionRecord.schema).field("authenticated_at", .datetime).update()
+    }
+
+    func revert(on database: any Database) async throws {
+        try await database.schema(SessionRecord.schema).deleteField("authenticated_at").update()
     }
 }

@@ -53,9 +53,9 @@ struct SessionStore: Sendable {
         let expiresAt = now + sessionMaxAge
         let refresh = try tokens.refreshToken(user: account.id, session: session, jti: jti, sessionExpiresAt: expiresAt, now: now)
         try await db.sql.raw("""
-            INSERT INTO sessions (id, user_id, created_at, last_used_at, expires_at, user_agent, ip_address, current_jti, generation)
+            INSERT INTO sessions (id, user_id, created_at, last_used_at, expires_at, user_agent, ip_address, current_jti, generation, authenticated_at)
             VALUES (\(bind: session.uuid), \(bind: account.id.uuid), \(bind: now), \(bind: now), \(bind: expiresAt),
-              \(bind: String(client.userAgent.prefix(512))), \(bind: client.ipAddress), \(bind: jti.uuid), 0)
+              \(bind: String(client.userAgent.prefix(512))), \(bind: client.ipAddress), \(bind: jti.uuid), 0, \(bind: now))
             """).run()
         return try tokens.issue(for: account, session: session, sessionExpiresAt: expiresAt, refresh: refresh, now: now)
     }
@@ -187,6 +187,16 @@ struct SessionStore: Sendable {
             previousJTI: try row.decode(column: "previous_jti", as: UUID?.self),
             rotatedAt: try row.decode(column: "rotated_at", as: Date?.self),
             sealedSuccessor: try row.decode(column: "sealed_successor", as: String?.self), account: try Account(id: claims.sub, row: row))
+    }
+
+    /// When the person last proved who they are in live session `id` (nil: never, or not live).
+    func authenticatedAt(_ id: SessionID, on db: any Database) async throws -> Date? {
+        try await SessionRecord.query(on: db).filter(\.$id == id.uuid).filter(\.$revokedAt == nil).first()?.authenticatedAt
+    }
+
+    /// Records that the person just proved who they are again in session `id`.
+    func reauthenticated(_ id: SessionID, now: Date, on db: any Database) async throws {
+        try await SessionRecord.query(on: db).filter(\.$id == id.uuid).set(\.$authenticatedAt, to: now).update()
     }
 
     /// Whether `id` is a live session: not revoked, not past its absolute expiry.
