@@ -175,6 +175,11 @@ struct SecurityActivityTests {
                 csrf: .held).status == .ok)
             let events = try await browser.send(.GET, "/auth/security-events").jsonArray()
             #expect(events.map { $0["kind"] as? String } == ["password_changed", "login", "login_failed"])
+            // Ending another session is recorded too (a password change already ended the others).
+            let second = try await server.login(email, password: "a brand new passphrase")
+            server.clock.advance(by: 1)
+            #expect(try await second.send(.POST, "/auth/sessions/revoke-others", csrf: .held).status == .ok)
+            #expect(try await second.send(.GET, "/auth/security-events").jsonArray().first?["kind"] as? String == "sessions_revoked")
             #expect(events[1]["userAgent"] as? String == "Firefox/130")
             #expect(events[1]["ipAddress"] as? String != nil && events[1]["at"] as? String != nil)
             // Someone else's events are not listed.

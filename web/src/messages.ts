@@ -129,3 +129,34 @@ export function linkableProviders(providers: readonly Provider[], identities: re
   const linked = new Set(identities.map((identity) => identity.provider));
   return providers.filter((provider) => !linked.has(provider.id));
 }
+
+const securityEventWords: Record<string, string> = {
+  login: "Signed in",
+  login_failed: "Failed sign-in attempt",
+  refresh_token_reuse: "A stolen or replayed session token was detected; that session was ended",
+  password_changed: "Password changed",
+  password_reset: "Password reset by email link",
+  sessions_revoked: "Other sessions ended",
+  provider_linked: "Sign-in provider linked",
+  provider_unlinked: "Sign-in provider removed",
+  federated_takeover: "Account taken back from an unconfirmed registration",
+  mfa_enabled: "Two-step verification turned on",
+  mfa_disabled: "Two-step verification turned off",
+  passkey_added: "Passkey added",
+  passkey_removed: "Passkey removed",
+  email_changed: "Email address changed",
+  account_disabled: "Account disabled",
+};
+
+/** What a security event (`GET /auth/security-events`) says happened; kinds the SPA doesn't know yet keep their code. */
+export function describeSecurityEvent(kind: string | null | undefined): string {
+  if (kind && Object.prototype.hasOwnProperty.call(securityEventWords, kind)) return securityEventWords[kind];
+  return kind ? `Security event: ${kind}` : "Security event";
+}
+
+/** Events that may mean someone else is trying to get in: shown as warnings in the account's activity. */
+const securityWarnings = new Set(["refresh_token_reuse", "login_failed"]);
+
+export function isSecurityWarning(kind: string | null | undefined): boolean {
+  return !!kind && securityWarnings.has(kind);
+}

@@ -47,7 +47,7 @@ private func configure(_ app: Application, _ settings: AuthServerSettings) async
     let hasher = try PasswordHasher(parameters: settings.passwordHashing.parameters, pool: hashingPool)
     let passwordPolicy = PasswordPolicy(commonPasswords: try CommonPasswords.bundled())
     let rateLimiter = RateLimiter(limits: settings.rateLimits, metrics: metrics)
-    let outboxSeal = try OutboxSeal.load(directory: config.keysDirectory)
+    let outboxSeal = try AtRestSeal.load(directory: config.keysDirectory)
     let outbox = Outbox(rateLimiter: rateLimiter, seal: outboxSeal, metrics: metrics)
     let templates = MailTemplates(authURL: config.authURL, spaURL: config.spaURL)
     let cookies = config.cookiePolicy

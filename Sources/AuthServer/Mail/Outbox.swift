@@ -5,10 +5,10 @@ import GatehouseMail
 
 /// The durable outbox: a mail is a row written in the same transaction as the change that causes it,
 /// so it is sent if and only if that change is committed, even across a crash or restart. Bodies
-/// are sealed at rest (``OutboxSeal``): they carry one-time links.
+/// are sealed at rest (``AtRestSeal``): they carry one-time links.
 struct Outbox: Sendable {
     let rateLimiter: RateLimiter
-    let seal: OutboxSeal
+    let seal: AtRestSeal
     var metrics: AuthMetrics?
 
     /// Queues `message` unless its recipient has had too many mails lately (mail-bombing guard).

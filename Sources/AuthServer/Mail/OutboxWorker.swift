@@ -11,7 +11,7 @@ import SQLKit
 struct OutboxWorker: Sendable {
     let database: any Database
     let mailer: any Mailer
-    let seal: OutboxSeal
+    let seal: AtRestSeal
     let clock: any WallClock
     let logger: Logger
     var metrics: AuthMetrics?

@@ -49,7 +49,12 @@ struct SessionListController: Capability {
         guard let id = req.parameters.get("id").flatMap(UUID.init(uuidString:)).map(GatehouseCore.SessionID.init(uuid:)),
             try await sessions.live(id, of: principal.userID, on: req.db) != nil
         else { throw AuthError.sessionNotFound }
-        try await sessions.revoke(id, reason: "ended_by_user", now: clock.now(), on: req.db)
+        let now = clock.now()
+        try await sessions.revoke(id, reason: "ended_by_user", now: now, on: req.db)
+        if id != principal.sessionID {
+            try await SecurityEvents.record(
+                .sessionsRevoked, user: principal.userID.uuid, session: principal.sessionID.uuid, client: req.client, now: now, on: req.db)
+        }
         let response = Response(status: .noContent)
         if id == principal.sessionID { response.clearTokenCookies(policy: cookies) }
         return response
@@ -57,8 +62,13 @@ struct SessionListController: Capability {
 
     func revokeOthers(_ req: Request) async throws -> Response {
         let principal = try req.principal
+        let now = clock.now()
         let count = try await sessions.revokeAll(
-            of: principal.userID, keeping: principal.sessionID, reason: "ended_by_user", now: clock.now(), on: req.db)
+            of: principal.userID, keeping: principal.sessionID, reason: "ended_by_user", now: now, on: req.db)
+        if count > 0 {
+            try await SecurityEvents.record(
+                .sessionsRevoked, user: principal.userID.uuid, session: principal.sessionID.uuid, client: req.client, now: now, on: req.db)
+        }
         return try jsonResponse(RevokedResponse(revoked: count))
     }
 }

@@ -43,7 +43,7 @@ struct TestServer: Sendable {
     /// returns every mail recorded so far.
     @discardableResult
     func deliverMail() async throws -> [MailMessage] {
-        let seal = try OutboxSeal.load(directory: configuration.keysDirectory)
+        let seal = try AtRestSeal.load(directory: configuration.keysDirectory)
         let outbox = Outbox(rateLimiter: RateLimiter(limits: RateLimits(), metrics: app.authMetrics), seal: seal, metrics: app.authMetrics)
         let templates = MailTemplates(authURL: configuration.authURL, spaURL: configuration.spaURL)
         try await LinkRequestWorker(database: app.db, outbox: outbox, templates: templates, clock: clock, logger: app.logger).processDue()

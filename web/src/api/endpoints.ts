@@ -44,6 +44,18 @@ export interface LinkedIdentity {
   lastLoginAt: string;
 }
 
+/** Something that happened to the caller's account (`GET /auth/security-events`, newest first). */
+export interface SecurityEvent {
+  /** `login`, `login_failed`, `refresh_token_reuse`, …: new kinds may come at any time. */
+  kind: string;
+  /** ISO-8601, UTC. */
+  at: string;
+  /** Empty when not known. */
+  ipAddress: string;
+  /** The User-Agent header sent with the request; empty when none was sent. */
+  userAgent: string;
+}
+
 export interface Profile {
   sub: string;
   email: string;
@@ -106,6 +118,7 @@ export function createApi(client: ApiClient) {
       return authorizationUrl;
     },
     unlinkIdentity: (id: string) => client.auth<void>("DELETE", `/auth/identities/${encodeURIComponent(id)}`),
+    securityEvents: () => client.auth<SecurityEvent[]>("GET", "/auth/security-events"),
     changePassword: (currentPassword: string, newPassword: string) =>
       client.auth<void>("POST", "/auth/change-password", { body: { currentPassword, newPassword } }),
 

@@ -7,14 +7,17 @@ import { displayName } from "../state";
 import { describeUserAgent } from "../ua";
 import type { View } from "./context";
 import { failure } from "./failure";
+import { securityActivitySection } from "./security-activity";
 import { signInMethodsSection } from "./sign-in-methods";
 
-/** Account: who you are, where you are signed in, and your password. */
+/** Account: who you are, where you are signed in, how you sign in, your password, and what happened to the account. */
 export const accountView: View = ({ api, store, signal }) => {
   const user = store.getState().user;
   const sessionsRegion = h("div", { "aria-busy": "true" }, h("p", { class: "loading" }, "Loading your devices…"));
   const sessionsStatus = h("div", { class: "status-slot" });
   const sessionsHeading = h("h2", { id: "sessions-heading", tabindex: -1 }, "Signed-in devices");
+  // Created first so the actions below can refresh it: each of them records a security event.
+  const activity = securityActivitySection(api, signal);
 
   const loadSessions = () => {
     sessionsRegion.setAttribute("aria-busy", "true");
@@ -36,6 +39,7 @@ export const accountView: View = ({ api, store, signal }) => {
         setButtonBusy(end, "Ending…", "End");
         try {
           await api.endSession(session.id);
+          activity.refresh();
           sessionsStatus.replaceChildren(message("success", `Ended the session on ${device}.`));
           await loadSessions();
           sessionsHeading.focus();
@@ -70,6 +74,7 @@ export const accountView: View = ({ api, store, signal }) => {
       setButtonBusy(endOthers, "Ending sessions…", "End all other sessions");
       try {
         const { revoked } = await api.endOtherSessions();
+        activity.refresh();
         sessionsStatus.replaceChildren(
           message("success", revoked === 1 ? "Ended 1 other session." : `Ended ${revoked ?? "all"} other sessions.`),
         );
@@ -119,6 +124,7 @@ export const accountView: View = ({ api, store, signal }) => {
       form.reset();
       form.alert("success", "Your password has been changed. Your other devices have been signed out.");
       loadSessions();
+      activity.refresh();
     },
   });
 
@@ -128,7 +134,7 @@ export const accountView: View = ({ api, store, signal }) => {
     "div",
     { class: "page" },
     pageHeading("Account"),
-    h("p", { class: "lede" }, "Your details, where you're signed in, how you sign in, and your password."),
+    h("p", { class: "lede" }, "Your details, where you're signed in, how you sign in, your password, and recent security activity."),
     h(
       "div",
       { class: "stack" },
@@ -153,7 +159,7 @@ export const accountView: View = ({ api, store, signal }) => {
         sessionsStatus,
         sessionsRegion,
       ),
-      signInMethodsSection(api, signal),
+      signInMethodsSection(api, signal, activity.refresh),
       h(
         "section",
         { class: "panel", "aria-labelledby": "password-heading" },
@@ -161,6 +167,7 @@ export const accountView: View = ({ api, store, signal }) => {
         h("p", { class: "muted" }, "Changing your password signs you out everywhere except on this device."),
         password.element,
       ),
+      activity.element,
     ),
   );
 };

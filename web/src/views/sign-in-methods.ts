@@ -9,8 +9,9 @@ import { failure } from "./failure";
  * The account page's "Sign-in methods": each provider linked to the account with an "Unlink"
  * button, and a "Link <name>" button for each configured provider not linked yet. Linking leaves
  * the page for the provider, which sends the browser back to `/auth/callback?status=linked`.
+ * `onUnlinked` runs once a provider is no longer linked (here or meanwhile elsewhere).
  */
-export function signInMethodsSection(api: Api, signal: AbortSignal): HTMLElement {
+export function signInMethodsSection(api: Api, signal: AbortSignal, onUnlinked?: () => void): HTMLElement {
   const headingId = "sign-in-methods-heading";
   const heading = h("h2", { id: headingId, tabindex: -1 }, "Sign-in methods");
   const status = h("div", { class: "status-slot" });
@@ -51,6 +52,7 @@ export function signInMethodsSection(api: Api, signal: AbortSignal): HTMLElement
       // Unlinked meanwhile (another tab or device): the list was stale.
       status.replaceChildren(message("info", `${identity.name} was already unlinked. The list is up to date.`));
     }
+    onUnlinked?.();
     await load();
     heading.focus();
   };

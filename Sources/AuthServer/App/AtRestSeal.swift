@@ -2,10 +2,11 @@ import Crypto
 import Foundation
 import GatehouseCore
 
-/// Seals outbox bodies at rest (AES-GCM): a queued mail carries a live one-time link, and a copy of
-/// the database (a backup, a replica) must not be enough to use it. The key lives beside the signing
-/// keys, outside the database, in `outbox.key` (mode 0600), made on first start.
-struct OutboxSeal: Sendable {
+/// Seals secrets the server must read back (AES-GCM): queued mail bodies, which carry live one-time
+/// links, and TOTP secrets. A copy of the database (a backup, a replica) must not be enough to use
+/// them. Each key lives beside the signing keys, outside the database, in its own file (mode 0600,
+/// `outbox.key`, `totp.key`), made on first start.
+struct AtRestSeal: Sendable {
     private let key: SymmetricKey
     private static let prefix = "sealed:v1:"
 
@@ -13,28 +14,28 @@ struct OutboxSeal: Sendable {
         self.key = key
     }
 
-    /// The key in `directory`, created when absent.
-    static func load(directory: String) throws -> OutboxSeal {
+    /// The key `name` in `directory`, created when absent.
+    static func load(directory: String, name: String = "outbox.key") throws -> AtRestSeal {
         let folder = URL(fileURLWithPath: directory)
-        let file = folder.appendingPathComponent("outbox.key")
+        let file = folder.appendingPathComponent(name)
         if let text = try? String(contentsOf: file, encoding: .utf8),
             let bytes = Data(base64Encoded: text.trimmingCharacters(in: .whitespacesAndNewlines)), bytes.count == 32 {
-            return OutboxSeal(key: SymmetricKey(data: bytes))
+            return AtRestSeal(key: SymmetricKey(data: bytes))
         }
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let key = SymmetricKey(size: .bits256)
         let encoded = key.withUnsafeBytes { Data($0).base64EncodedString() }
         // Written aside and moved into place, so a concurrent first start never reads half a key;
         // if another process won, its key is the one to use.
-        let temporary = folder.appendingPathComponent(".outbox.key.\(UUID().uuidString)")
+        let temporary = folder.appendingPathComponent(".\(name).\(UUID().uuidString)")
         guard FileManager.default.createFile(atPath: temporary.path, contents: Data(encoded.utf8), attributes: [.posixPermissions: 0o600])
         else { throw CocoaError(.fileWriteUnknown) }
         if link(temporary.path, file.path) != 0 {
             try? FileManager.default.removeItem(at: temporary)
-            return try load(directory: directory)
+            return try load(directory: directory, name: name)
         }
         try? FileManager.default.removeItem(at: temporary)
-        return OutboxSeal(key: key)
+        return AtRestSeal(key: key)
     }
 
     func seal(_ body: String) throws -> String {
