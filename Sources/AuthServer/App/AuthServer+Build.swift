@@ -52,6 +52,11 @@ private func configure(_ app: Application, _ settings: AuthServerSettings) async
     let templates = MailTemplates(authURL: config.authURL, spaURL: config.spaURL)
     let cookies = config.cookiePolicy
     let throttle = LoginThrottle(rateLimiter: rateLimiter)
+    let devices = KnownDevices(issuer: issuer, verifier: verifier, authURL: config.authURL)
+    let completion = SignInCompletion(
+        sessions: sessions, refreshTokens: refreshTokens, devices: devices, throttle: throttle, cookies: cookies)
+    let secondFactors = SecondFactorStore(seal: try AtRestSeal.load(directory: config.keysDirectory, name: "totp.key"))
+    let mfaTokens = MFATokens(issuer: issuer, verifier: verifier, authURL: config.authURL)
     let identityProviders = settings.identityProviders ?? Dictionary(uniqueKeysWithValues: config.providers.map {
         ($0.id, OIDCProvider(configuration: $0, client: app.http.client.shared, clock: clock, leeway: config.clockLeeway) as any IdentityProvider)
     })
@@ -63,8 +68,12 @@ private func configure(_ app: Application, _ settings: AuthServerSettings) async
     let capabilities: [any Capability] = [
         SessionController(
             sessions: sessions, signedIn: signedIn, tokens: tokens, refreshTokens: refreshTokens, callerSession: callerSession, csrf: csrf,
-            hasher: hasher, throttle: throttle, devices: KnownDevices(issuer: issuer, verifier: verifier, authURL: config.authURL),
-            cookies: cookies, metrics: metrics, clock: clock),
+            hasher: hasher, throttle: throttle, devices: devices, completion: completion, secondFactors: secondFactors,
+            mfaTokens: mfaTokens, cookies: cookies, metrics: metrics, clock: clock),
+        SecondFactorController(
+            store: secondFactors, mfaTokens: mfaTokens, completion: completion, throttle: throttle, rateLimiter: rateLimiter,
+            ledger: ledger, signedIn: signedIn, recentAuthentication: recentAuthentication, csrf: csrf, issuerName: "Gatehouse",
+            clock: clock),
         SessionListController(sessions: sessions, signedIn: signedIn, csrf: csrf, cookies: cookies, clock: clock),
         UserController(signedIn: signedIn),
         RegistrationController(

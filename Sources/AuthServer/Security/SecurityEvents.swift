@@ -14,6 +14,8 @@ enum SecurityEventKind: String {
     case federatedTakeover = "federated_takeover"
     case providerLinked = "provider_linked"
     case providerUnlinked = "provider_unlinked"
+    case mfaEnabled = "mfa_enabled"
+    case mfaDisabled = "mfa_disabled"
 }
 
 enum SecurityEvents {

@@ -17,6 +17,9 @@ struct SessionController: Capability {
     let hasher: PasswordHasher
     let throttle: LoginThrottle
     let devices: KnownDevices
+    let completion: SignInCompletion
+    let secondFactors: SecondFactorStore
+    let mfaTokens: MFATokens
     let cookies: CookiePolicy
     let metrics: AuthMetrics
     let clock: any WallClock
@@ -59,12 +62,6 @@ struct SessionController: Capability {
     struct LoginRequest: Content {
         var email: String?
         var password: String?
-    }
-
-    struct SessionResponse: Content {
-        var user: UserDTO
-        var csrfToken: String
-        var accessTokenExpiresAt: String
     }
 
     struct RefreshResponse: Content {
@@ -130,16 +127,19 @@ struct SessionController: Capability {
             throw AuthError.invalidCredentials
         }
         guard account.emailVerified else { throw AuthError.emailNotVerified }
-        try await throttle.succeeded(attempt, on: req.db.sql)
+        // With a second factor, the password alone signs no one in (and its counts stay until the
+        // second step succeeds).
+        if try await secondFactors.isEnabled(account.id, on: req.db) {
+            return try jsonResponse(MFARequired(
+                mfaRequired: true, methods: ["totp", "recovery_code"], mfaToken: try mfaTokens.issue(for: account.id, account: accountKey, now: now)))
+        }
+        return try await completion.complete(account, attempt: attempt, now: now, for: req)
+    }
 
-        let earlier = await refreshTokens.presented(in: req)?.claims.sid
-        let issued = try await sessions.start(for: account, client: attempt.client, ending: earlier, on: req.db)
-        try await SecurityEvents.record(.login, user: account.id.uuid, session: issued.sessionID.uuid, client: attempt.client, now: now, on: req.db)
-        let response = try jsonResponse(SessionResponse(
-            user: UserDTO(account), csrfToken: issued.csrfToken, accessTokenExpiresAt: iso8601(issued.access.expiresAt)))
-        response.setTokenCookies(issued, policy: cookies, now: now)
-        response.setCookie(try devices.cookie(for: accountKey, policy: cookies, now: now))
-        return response
+    struct MFARequired: Content {
+        var mfaRequired: Bool
+        var methods: [String]
+        var mfaToken: String
     }
 
     func refresh(_ req: Request) async throws -> Response {

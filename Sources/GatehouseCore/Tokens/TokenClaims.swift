@@ -9,6 +9,8 @@ public enum TokenType: String, Sendable, Codable {
     case federationState = "fedstate+jwt"
     /// A browser that has signed in to an account before (the login throttle's known device).
     case device = "device+jwt"
+    /// Between a correct password and the second factor: names the account, lives five minutes.
+    case mfa = "mfa+jwt"
 }
 
 /// Claims of one kind of token, with the registered claims every verifier checks.
