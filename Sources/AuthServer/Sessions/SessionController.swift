@@ -38,22 +38,34 @@ struct SessionController: Capability {
 
     struct ReauthenticateRequest: Content {
         var password: String?
+        var code: String?
     }
 
-    /// `POST /auth/reauthenticate`: the person proves who they are again (for now with their
-    /// password, which counts as a login attempt), and this session counts as recently
-    /// authenticated for five minutes.
+    /// `POST /auth/reauthenticate`: the person proves who they are again, with their password or a
+    /// code from their authenticator app (either counts as a login attempt), and this session counts
+    /// as recently authenticated for five minutes.
     func reauthenticate(_ req: Request) async throws -> Response {
         let principal = try req.principal
         let input = try req.content.decode(ReauthenticateRequest.self)
-        guard let password = input.password, !password.isEmpty else {
-            throw AuthError.validation([.init(field: "password", code: "required", message: "Enter your password.")])
+        let password = input.password.flatMap { $0.isEmpty ? nil : $0 }
+        let code = input.code.map { $0.filter { !$0.isWhitespace } }.flatMap { $0.isEmpty ? nil : $0 }
+        guard password != nil || code != nil else {
+            throw AuthError.validation([.init(field: "password", code: "required", message: "Enter your password or a code.")])
         }
         guard let user = try await UserRecord.find(principal.userID, on: req.db) else { throw Problem.unauthenticated }
         let now = clock.now()
         let attempt = LoginThrottle.Attempt(account: user.email, client: req.client, knownDevice: nil)
         try await throttle.count(attempt, now: now, on: req.db.sql)
-        guard try await hasher.verify(password, against: user.passwordHash) else { throw AuthError.wrongCurrentPassword }
+        let proven: Bool
+        if let password {
+            proven = try await hasher.verify(password, against: user.passwordHash)
+        } else {
+            proven = try await secondFactors.useCode(code ?? "", of: principal.userID, now: now, on: req.db)
+        }
+        guard proven else {
+            if password != nil { throw AuthError.wrongCurrentPassword }
+            throw SecondFactorController.invalidCode
+        }
         try await throttle.succeeded(attempt, on: req.db.sql)
         try await sessions.reauthenticated(principal.sessionID, now: now, on: req.db)
         return try jsonResponse(["status": "reauthenticated"])
