@@ -76,7 +76,11 @@ struct SecondFactorTests {
     func loginWithTOTP() async throws {
         try await withServer() { server in
             let email = try await server.makeUser()
-            let (totp, codes) = try await enrol(server, try await server.login(email))
+            let enrolling = try await server.login(email)
+            #expect(try await enrolling.send(.GET, "/auth/user").json()["mfa"] as? [String: Bool] == ["totp": false])
+            let (totp, codes) = try await enrol(server, enrolling)
+            #expect(try await enrolling.send(.GET, "/auth/user").json()["mfa"] as? [String: Bool] == ["totp": true])
+            #expect(try await enrolling.send(.GET, "/auth/user").json()["hasPassword"] as? Bool == true)
 
             let (browser, token) = try await passwordStep(server, email)
             server.clock.advance(by: 30)

@@ -75,7 +75,7 @@ private func configure(_ app: Application, _ settings: AuthServerSettings) async
             ledger: ledger, signedIn: signedIn, recentAuthentication: recentAuthentication, csrf: csrf, issuerName: "Gatehouse",
             clock: clock),
         SessionListController(sessions: sessions, signedIn: signedIn, csrf: csrf, cookies: cookies, clock: clock),
-        UserController(signedIn: signedIn),
+        UserController(signedIn: signedIn, secondFactors: secondFactors),
         RegistrationController(
             registration: RegistrationService(hasher: hasher, outbox: outbox, templates: templates, clock: clock),
             passwordPolicy: passwordPolicy, csrf: csrf, rateLimiter: rateLimiter, clock: clock, spaURL: config.spaURL),
