@@ -26,7 +26,7 @@ struct PasswordController: Capability {
         let anonymous = auth.grouped(csrf.require(.anonymousOrSession))
         anonymous.post("forgot-password", use: forgot)
         anonymous.post("reset-password", use: reset)
-        signedIn.guarding(auth).grouped(csrf.require(.session), recentAuthentication.required()).post("change-password", use: change)
+        signedIn.guarding(auth).grouped(csrf.require(.session)).post("change-password", use: change)
     }
 
     struct ResetRequest: Content {
@@ -92,25 +92,34 @@ struct PasswordController: Capability {
     }
 
     /// Changes the password of the caller, ending every other session.
+    /// Changes the caller's password, ending every other session. A correct current password is
+    /// itself a fresh proof of who they are (so it satisfies "recent authentication" without a
+    /// second prompt); an account without a password (federated only) sets its first one with no
+    /// current password, which then needs recent authentication.
     func change(_ req: Request) async throws -> Response {
         let principal = try req.principal
         let input = try req.content.decode(ChangeRequest.self)
+        guard let user = try await UserRecord.find(principal.userID, on: req.db) else { throw Problem.unauthenticated }
         var errors: [FieldProblem] = []
-        if (input.currentPassword ?? "").isEmpty {
+        let current = input.currentPassword.flatMap { $0.isEmpty ? nil : $0 }
+        if current == nil, user.passwordHash != nil {
             errors.append(.init(field: "currentPassword", code: "required", message: "Enter your current password."))
         }
         if let problem = passwordPolicy.problem(with: input.newPassword ?? "", field: "newPassword") {
             errors.append(problem)
         }
-        guard errors.isEmpty, let current = input.currentPassword, let new = input.newPassword else { throw AuthError.validation(errors) }
-        guard let user = try await UserRecord.find(principal.userID, on: req.db) else { throw Problem.unauthenticated }
+        guard errors.isEmpty, let new = input.newPassword else { throw AuthError.validation(errors) }
         let now = clock.now()
         let client = req.client
-        // Guessing the current password is guessing the account's password: it counts as a login attempt.
-        let attempt = LoginThrottle.Attempt(account: user.email, client: client, knownDevice: nil)
-        try await throttle.count(attempt, now: now, on: req.db.sql)
-        guard try await hasher.verify(current, against: user.passwordHash) else { throw AuthError.wrongCurrentPassword }
-        try await throttle.succeeded(attempt, on: req.db.sql)
+        if let current {
+            // Guessing the current password is guessing the account's password: it counts as a login attempt.
+            let attempt = LoginThrottle.Attempt(account: user.email, client: client, knownDevice: nil)
+            try await throttle.count(attempt, now: now, on: req.db.sql)
+            guard try await hasher.verify(current, against: user.passwordHash) else { throw AuthError.wrongCurrentPassword }
+            try await throttle.succeeded(attempt, on: req.db.sql)
+        } else {
+            guard try await recentAuthentication.isRecent(principal.sessionID, on: req.db) else { throw RecentAuthentication.problem }
+        }
         let hash = try await hasher.hash(new)
         try await req.db.write { [sessions, outbox, templates] tx in
             user.passwordHash = hash
