@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import GatehouseCore
 
 /// Time-based one-time passwords (RFC 6238 over RFC 4226): HMAC-SHA-1, 6 digits, 30-second steps,
 /// what every authenticator app speaks.
@@ -40,7 +41,7 @@ struct TOTP: Sendable {
     func matchingCounter(_ presented: String, at date: Date, drift: Int64 = 1) -> Int64? {
         let now = counter(at: date)
         var found: Int64?
-        for candidate in (now - drift)...(now + drift) where constantTimeEquals(code(counter: candidate), presented) {
+        for candidate in (now - drift)...(now + drift) where Secrets.constantTimeEquals(code(counter: candidate), presented) {
             if found == nil { found = candidate }
         }
         return found
@@ -52,12 +53,6 @@ struct TOTP: Sendable {
         let label = "\(issuer.addingPercentEncoding(withAllowedCharacters: part) ?? ""):\(account.addingPercentEncoding(withAllowedCharacters: part) ?? "")"
         let issuerParameter = issuer.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed.subtracting(["&", "=", "+"])) ?? issuer
         return "otpauth://totp/\(label)?secret=\(Base32.encode(secret))&issuer=\(issuerParameter)&algorithm=SHA1&digits=\(digits)&period=\(Int(step))"
-    }
-
-    private func constantTimeEquals(_ lhs: String, _ rhs: String) -> Bool {
-        let a = Array(lhs.utf8), b = Array(rhs.utf8)
-        guard a.count == b.count else { return false }
-        return zip(a, b).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
     }
 }
 

@@ -16,8 +16,13 @@ public enum Secrets {
 
     /// Compares two secrets without leaking through timing where they differ (only their lengths).
     public static func constantTimeEquals(_ lhs: String, _ rhs: String) -> Bool {
-        let a = Array(lhs.utf8)
-        let b = Array(rhs.utf8)
+        constantTimeEquals(Array(lhs.utf8), Array(rhs.utf8))
+    }
+
+    /// The same for bytes.
+    public static func constantTimeEquals(_ lhs: some Collection<UInt8>, _ rhs: some Collection<UInt8>) -> Bool {
+        let a = Array(lhs)
+        let b = Array(rhs)
         guard a.count == b.count else { return false }
         var difference: UInt8 = 0
         for index in a.indices { difference |= a[index] ^ b[index] }
