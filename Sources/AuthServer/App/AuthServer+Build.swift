@@ -57,6 +57,9 @@ private func configure(_ app: Application, _ settings: AuthServerSettings) async
         sessions: sessions, refreshTokens: refreshTokens, devices: devices, throttle: throttle, cookies: cookies)
     let secondFactors = SecondFactorStore(seal: try AtRestSeal.load(directory: config.keysDirectory, name: "totp.key"))
     let mfaTokens = MFATokens(issuer: issuer, verifier: verifier, authURL: config.authURL)
+    let passkeys = PasskeyStore()
+    // Passkeys belong to the SPA's site: its host is the RP ID, its origin the only origin.
+    let relyingParty = RelyingParty(id: URL(string: config.spaURL)?.host ?? "localhost", origin: config.spaURL)
     let identityProviders = settings.identityProviders ?? Dictionary(uniqueKeysWithValues: config.providers.map {
         ($0.id, OIDCProvider(configuration: $0, client: app.http.client.shared, clock: clock, leeway: config.clockLeeway) as any IdentityProvider)
     })
@@ -68,11 +71,15 @@ private func configure(_ app: Application, _ settings: AuthServerSettings) async
     let capabilities: [any Capability] = [
         SessionController(
             sessions: sessions, signedIn: signedIn, tokens: tokens, refreshTokens: refreshTokens, callerSession: callerSession, csrf: csrf,
-            hasher: hasher, throttle: throttle, devices: devices, completion: completion, secondFactors: secondFactors,
+            hasher: hasher, throttle: throttle, devices: devices, completion: completion, secondFactors: secondFactors, passkeys: passkeys,
             mfaTokens: mfaTokens, cookies: cookies, metrics: metrics, clock: clock),
         SecondFactorController(
             store: secondFactors, mfaTokens: mfaTokens, completion: completion, throttle: throttle, rateLimiter: rateLimiter,
             ledger: ledger, signedIn: signedIn, recentAuthentication: recentAuthentication, csrf: csrf, issuerName: "Gatehouse",
+            clock: clock),
+        PasskeyController(
+            store: passkeys, relyingParty: relyingParty, rpName: "Gatehouse", completion: completion, mfaTokens: mfaTokens, ledger: ledger,
+            rateLimiter: rateLimiter, signedIn: signedIn, recentAuthentication: recentAuthentication, csrf: csrf, cookies: cookies,
             clock: clock),
         SessionListController(sessions: sessions, signedIn: signedIn, csrf: csrf, cookies: cookies, clock: clock),
         UserController(signedIn: signedIn, secondFactors: secondFactors),
@@ -86,7 +93,8 @@ private func configure(_ app: Application, _ settings: AuthServerSettings) async
         ProviderListController(providers: config.providers, authURL: config.authURL),
         IdentityController(
             providerNames: identityProviders.mapValues(\.configuration.name),
-            signedIn: signedIn, recentAuthentication: recentAuthentication, csrf: csrf, outbox: outbox, templates: templates, clock: clock),
+            signedIn: signedIn, recentAuthentication: recentAuthentication, passkeys: passkeys, csrf: csrf, outbox: outbox, templates: templates,
+            clock: clock),
         FederationController(
             providers: identityProviders,
             linker: AccountLinker(sessions: sessions, outbox: outbox, templates: templates, clock: clock),

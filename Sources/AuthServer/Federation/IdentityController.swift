@@ -11,6 +11,7 @@ struct IdentityController: Capability {
     let providerNames: [String: String]
     let signedIn: SignedIn
     let recentAuthentication: RecentAuthentication
+    let passkeys: PasskeyStore
     let csrf: AuthCSRF
     let outbox: Outbox
     let templates: MailTemplates
@@ -55,7 +56,8 @@ struct IdentityController: Capability {
             else { throw Problem.notFound }
             let others = try await IdentityRecord.query(on: tx)
                 .filter(\.$userID == principal.userID.uuid).filter(\.$id != id).count()
-            guard user.passwordHash != nil || others > 0 else { throw Self.lastSignInMethod }
+            let hasPasskey = try await passkeys.count(of: principal.userID, on: tx) > 0
+            guard user.passwordHash != nil || others > 0 || hasPasskey else { throw Self.lastSignInMethod }
             try await identity.delete(on: tx)
             try await SecurityEvents.record(
                 .providerUnlinked, user: principal.userID.uuid, session: principal.sessionID.uuid, client: client, now: now, on: tx)

@@ -16,6 +16,10 @@ enum SecurityEventKind: String {
     case providerUnlinked = "provider_unlinked"
     case mfaEnabled = "mfa_enabled"
     case mfaDisabled = "mfa_disabled"
+    case passkeyAdded = "passkey_added"
+    case passkeyRemoved = "passkey_removed"
+    /// A passkey's signature counter went backwards: perhaps a cloned authenticator. Refused.
+    case passkeyCounterRegression = "passkey_counter_regression"
 }
 
 enum SecurityEvents {

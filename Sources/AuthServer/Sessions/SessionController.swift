@@ -19,6 +19,7 @@ struct SessionController: Capability {
     let devices: KnownDevices
     let completion: SignInCompletion
     let secondFactors: SecondFactorStore
+    let passkeys: PasskeyStore
     let mfaTokens: MFATokens
     let cookies: CookiePolicy
     let metrics: AuthMetrics
@@ -141,9 +142,11 @@ struct SessionController: Capability {
         guard account.emailVerified else { throw AuthError.emailNotVerified }
         // With a second factor, the password alone signs no one in (and its counts stay until the
         // second step succeeds).
-        if try await secondFactors.isEnabled(account.id, on: req.db) {
+        let methods = (try await secondFactors.isEnabled(account.id, on: req.db) ? ["totp", "recovery_code"] : [])
+            + (try await passkeys.count(of: account.id, on: req.db) > 0 ? ["passkey"] : [])
+        if !methods.isEmpty {
             return try jsonResponse(MFARequired(
-                mfaRequired: true, methods: ["totp", "recovery_code"], mfaToken: try mfaTokens.issue(for: account.id, account: accountKey, now: now)))
+                mfaRequired: true, methods: methods, mfaToken: try mfaTokens.issue(for: account.id, account: accountKey, now: now)))
         }
         return try await completion.complete(account, attempt: attempt, now: now, for: req)
     }
