@@ -33,3 +33,14 @@ export function formatWait(seconds: number): string {
   const hours = Math.ceil(minutes / 60);
   return hours === 1 ? "an hour" : `${hours} hours`;
 }
+
+/** "JBSW Y3DP EHPK 3PXP" for a secret typed by hand: groups of four, upper case. */
+export function groupInFours(secret: string): string {
+  return (secret.replace(/[\s=-]+/g, "").toUpperCase().match(/.{1,4}/g) ?? []).join(" ");
+}
+
+/** The six digits of an authenticator code as typed ("123 456", "123-456"), or null if it is not six digits. */
+export function authenticatorCode(input: string): string | null {
+  const digits = input.replace(/[\s-]+/g, "");
+  return /^\d{6}$/.test(digits) ? digits : null;
+}

@@ -1,4 +1,4 @@
-import { ApiError, type FieldError } from "./api/problem";
+import { ApiError, isCancellation, type FieldError } from "./api/problem";
 import { h, message, uid, type Child } from "./dom";
 import { describeProblem } from "./messages";
 
@@ -199,7 +199,8 @@ export function createForm(options: FormOptions): FormHandle {
     try {
       await options.onSubmit(handle);
     } catch (error) {
-      if (!(error instanceof DOMException && error.name === "AbortError")) handle.showFailure(error);
+      // Cancelled (the "Confirm it's you" dialog, or the page was left): back to idle, nothing to explain.
+      if (!isCancellation(error)) handle.showFailure(error);
     } finally {
       handle.setBusy(false);
     }

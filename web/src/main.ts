@@ -14,6 +14,7 @@ import { accountView } from "./views/account";
 import { callbackView } from "./views/callback";
 import { checkEmailView } from "./views/check-email";
 import { confirmAccountView } from "./views/confirm-account";
+import { createConfirmIdentityDialog } from "./views/confirm-identity";
 import type { View, ViewContext } from "./views/context";
 import { forgotPasswordView } from "./views/forgot-password";
 import { homeView } from "./views/home";
@@ -43,6 +44,7 @@ const root = document.getElementById("app")!;
 const config = readConfig(document);
 const store = createAppStore();
 const channel = browserTabChannel();
+const confirmIdentity = createConfirmIdentityDialog(document);
 const client = createApiClient({
   authUrl: config.authUrl,
   resourceUrl: config.resourceUrl,
@@ -50,6 +52,8 @@ const client = createApiClient({
   lock: browserLock(),
   channel,
   session: storeSessionHooks(store, () => leaveApp({ kind: "info", text: sessionEndedText }, true)),
+  // "Needs recent authentication": asked in place, over the page that asked; leaving the page cancels it.
+  confirmIdentity: (prove) => confirmIdentity(prove, { email: store.getState().user?.email, signal: leaving?.signal }),
 });
 const api = createApi(client);
 const router = createRouter(routes, window, (match) => render(match, true));

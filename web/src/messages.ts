@@ -28,11 +28,21 @@ export function describeProblem(problem: Problem): string {
     case "last_sign_in_method":
       return "This is the only way you can sign in. Set a password or link another provider first.";
     case "reauthentication_required":
-      return problem.detail || "Please log in again to confirm it's you, then try again.";
+      // Seen only when confirming in place did not help (or was not offered): signing in again always counts.
+      return "We couldn't confirm it's you. Please try again, or log out and log in again.";
   }
   if (problem.status >= 500) return "Something went wrong on our side. Please try again in a moment.";
   if (problem.status === 404) return "That item no longer exists.";
   return problem.detail || problem.title;
+}
+
+export const wrongPasswordText = "That password is not right.";
+
+/** Why a proof in the "Confirm it's you" dialog (`POST /auth/reauthenticate`) was not accepted. */
+export function describeProofFailure(problem: Problem): string {
+  if (problem.code === "invalid_credentials") return wrongPasswordText;
+  if (problem.code === "validation_failed") return "Enter your password.";
+  return describeProblem(problem);
 }
 
 const signInErrors: Record<string, string> = {
@@ -159,4 +169,23 @@ const securityWarnings = new Set(["refresh_token_reuse", "login_failed"]);
 
 export function isSecurityWarning(kind: string | null | undefined): boolean {
   return !!kind && securityWarnings.has(kind);
+}
+
+// ---- Two-step verification ----
+
+export const wrongCodeText = "That code is not right.";
+
+/** The login page goes back to the password step with this (the sign-in expired, or had too many wrong codes). */
+export const signInExpiredText = "This sign-in has expired or had too many wrong codes. Please enter your password again.";
+
+/** The text file of the "Download" button beside a new set of recovery codes. */
+export function recoveryCodesFile(codes: readonly string[], account?: string | null, now = new Date()): string {
+  return [
+    `Gatehouse recovery codes${account ? ` for ${account}` : ""}`,
+    `Created ${now.toISOString().slice(0, 10)}. Each code works once, when you can't use your authenticator app.`,
+    "Getting a new set makes these stop working.",
+    "",
+    ...codes,
+    "",
+  ].join("\n");
 }

@@ -1,5 +1,6 @@
 import type { ApiClient, SessionHooks, SessionTokens } from "./api/client";
-import type { LoginAnswer } from "./api/endpoints";
+import type { LoginAnswer, SecondFactorChallenge } from "./api/endpoints";
+import type { Problem } from "./api/problem";
 import type { AppStore } from "./state";
 
 /** Milliseconds since the epoch for the wire's ISO-8601 expiry (null when absent or unreadable). */
@@ -17,6 +18,33 @@ export function signedIn(answer: LoginAnswer) {
     csrfToken: answer.csrfToken,
     accessTokenExpiresAt: expiryTime(answer.accessTokenExpiresAt),
   };
+}
+
+/** Whether a login answer asks for a second factor (and so carries no session yet). */
+export function needsSecondFactor(answer: LoginAnswer | SecondFactorChallenge): answer is SecondFactorChallenge {
+  const challenge = answer as Partial<SecondFactorChallenge> | null;
+  return challenge?.mfaRequired === true && typeof challenge.mfaToken === "string" && !!challenge.mfaToken;
+}
+
+/** The Auth Server refuses a sign-in's token after this many wrong codes (CONTRACT "Second factors"). */
+export const wrongCodesAllowed = 5;
+
+/**
+ * What a refused second-factor code means for the login page: `retry` (another code may work),
+ * `start-again` (the sign-in expired or had too many wrong codes: only the password again helps),
+ * or null for any other problem. The server says both with `401 invalid_code`; only its words
+ * tell the second apart, so the page also counts the wrong codes itself.
+ */
+export function afterRefusedCode(problem: Problem, wrongCodes: number): "retry" | "start-again" | null {
+  if (problem.code !== "invalid_code") return null;
+  if (wrongCodes >= wrongCodesAllowed) return "start-again";
+  return /expired|too many|password again|sign in again/i.test(`${problem.title} ${problem.detail ?? ""}`) ? "start-again" : "retry";
+}
+
+/** Whether TOTP is on for the account `GET /auth/user` described: null when the server does not say. */
+export function totpStatus(user: unknown): boolean | null {
+  const mfa = (user as { mfa?: { totp?: unknown } } | null | undefined)?.mfa;
+  return typeof mfa?.totp === "boolean" ? mfa.totp : null;
 }
 
 /** Connects the API client to the store: the CSRF token lives here, in memory only. */

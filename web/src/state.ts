@@ -8,6 +8,8 @@ export interface User {
   lastName: string;
   emailVerified: boolean;
   roles: string[];
+  /** Second factors in use (`GET /auth/user`); absent where the server does not say. */
+  mfa?: { totp?: boolean };
 }
 
 /** A one-shot message shown by the next page (for example "Your session has ended"). */

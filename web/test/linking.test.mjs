@@ -96,8 +96,10 @@ describe("unlinking problems in words", () => {
     );
   });
 
-  it("shows the server's words when it asks to log in again", () => {
-    assert.equal(describeProblem(problem("reauthentication_required", 403, "Log in again within 5 minutes to do this.")), "Log in again within 5 minutes to do this.");
-    assert.match(describeProblem(problem("reauthentication_required", 403)), /log in again/);
+  it("says how to go on when confirming it's you in place did not help", () => {
+    // The server's words ask for a password there is no field for: the dialog has already been shown.
+    const expected = "We couldn't confirm it's you. Please try again, or log out and log in again.";
+    assert.equal(describeProblem(problem("reauthentication_required", 403, "For this change, confirm who you are again: enter your password.")), expected);
+    assert.equal(describeProblem(problem("reauthentication_required", 403)), expected);
   });
 });

@@ -8,7 +8,10 @@ import { refreshLockName, type LockRunner, type TabChannel } from "./tabs";
  *    anonymous Auth Server forms, the session token (memory only) for everything else;
  *  - after: only `401` with `WWW-Authenticate: Refresh` starts a refresh (LESSONS 2), shared by
  *    every request that failed meanwhile, serialised across tabs with a Web Lock; each failed
- *    request is then retried once.
+ *    request is then retried once;
+ *  - after: `403 reauthentication_required` asks the person to prove who they are, in place
+ *    (`confirmIdentity`, shared by every request that needs it meanwhile); once they have, the
+ *    request is retried once and its caller carries on as if nothing happened.
  */
 export type Method = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 
@@ -33,6 +36,17 @@ export interface SessionHooks {
   lost(): void;
 }
 
+/** What a person can prove who they are with at `POST /auth/reauthenticate` (codes and passkeys will join). */
+export type IdentityProof = { password: string };
+
+/**
+ * Asks the person, in place, to prove who they are (CONTRACT "Needs recent authentication").
+ * `prove` sends one proof: it resolves once the server accepted it, and rejects with the
+ * `ApiError` otherwise, which the prompt explains before letting them try again. The prompt
+ * resolves once a proof was accepted and rejects with an `AbortError` when the person cancels.
+ */
+export type IdentityPrompt = (prove: (proof: IdentityProof) => Promise<void>) => Promise<void>;
+
 export interface ApiClientOptions {
   authUrl: string;
   resourceUrl: string;
@@ -40,6 +54,8 @@ export interface ApiClientOptions {
   lock: LockRunner;
   channel: TabChannel;
   session: SessionHooks;
+  /** Without it, `403 reauthentication_required` reaches the caller like any other error. */
+  confirmIdentity?: IdentityPrompt;
 }
 
 export interface ApiClient {
@@ -73,6 +89,9 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
   /** Counts refreshes seen by this tab (its own and other tabs'), so a request knows if one happened since it was sent. */
   let generation = 0;
   let inFlight: Promise<RefreshOutcome> | null = null;
+  /** Counts accepted proofs of identity, so a request knows if one happened since it was sent. */
+  let proofs = 0;
+  let confirming: Promise<void> | null = null;
 
   channel.listen((message) => {
     if (message.type !== "refreshed") return;
@@ -167,12 +186,42 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     return send(url, method, request, outcome === "skipped" && attempt === "first" ? "after-skip" : "final");
   }
 
-  async function requestJSON<T>(base: string, method: Method, path: string, request: RequestOptions = {}): Promise<T> {
-    const response = await send(base + path, method, request, "first");
+  /** Reads a final answer: the JSON body, nothing for `204`, or the problem thrown as an `ApiError`. */
+  async function answer<T>(response: Response): Promise<T> {
     if (!response.ok) throw new ApiError(await problemFromResponse(response));
     if (response.status === 204) return undefined as T;
     const raw = await response.text();
     return (raw ? JSON.parse(raw) : undefined) as T;
+  }
+
+  /** The proof itself never asks for a proof: a `403` here is the prompt's to explain. */
+  const prove = async (proof: IdentityProof): Promise<void> => {
+    await answer<unknown>(await send(`${authUrl}/auth/reauthenticate`, "POST", { body: proof }, "first"));
+    proofs += 1;
+  };
+
+  /** One prompt at a time, shared by every request that needs a proof until it settles. */
+  function confirmIdentity(prompt: IdentityPrompt): Promise<void> {
+    confirming ??= prompt(prove).finally(() => {
+      confirming = null;
+    });
+    return confirming;
+  }
+
+  /**
+   * Sends a request; on `403 reauthentication_required`, asks for a proof (unless one was accepted
+   * since the request was sent) and retries once. A second `403` is the caller's answer: never a
+   * loop. The person cancelling rejects with the prompt's `AbortError`.
+   */
+  async function requestJSON<T>(base: string, method: Method, path: string, request: RequestOptions = {}): Promise<T> {
+    const provenBefore = proofs;
+    const response = await send(base + path, method, request, "first");
+    const prompt = options.confirmIdentity;
+    if (response.status !== 403 || !prompt) return answer<T>(response);
+    const problem = await problemFromResponse(response);
+    if (problem.code !== "reauthentication_required") throw new ApiError(problem);
+    if (proofs === provenBefore) await confirmIdentity(prompt);
+    return answer<T>(await send(base + path, method, request, "first"));
   }
 
   return {

@@ -17,6 +17,29 @@ export interface LoginAnswer {
   accessTokenExpiresAt: string;
 }
 
+/** A correct password for an account with a second factor: no session yet, a code must follow. */
+export interface SecondFactorChallenge {
+  mfaRequired: true;
+  /** `totp`, `recovery_code`, …: new methods may come at any time. */
+  methods: string[];
+  /** Five minutes, five wrong codes; kept in memory only. */
+  mfaToken: string;
+}
+
+/** The second step of a login: a code from the authenticator app, or one of the recovery codes. */
+export type SecondFactorProof = { code: string } | { recoveryCode: string };
+
+/** A TOTP enrolment, not active until a code from it is confirmed. */
+export interface TotpEnrolment {
+  /** Base32, for typing into the app by hand. */
+  secret: string;
+  otpauthUri: string;
+}
+
+export interface RecoveryCodes {
+  recoveryCodes: string[];
+}
+
 export interface Provider {
   id: string;
   name: string;
@@ -96,7 +119,10 @@ export function createApi(client: ApiClient) {
         return authorizationUrl ? [{ ...provider, authorizationUrl }] : [];
       });
     },
-    login: (email: string, password: string) => client.auth<LoginAnswer>("POST", "/auth/login", anonymous({ email, password })),
+    login: (email: string, password: string) =>
+      client.auth<LoginAnswer | SecondFactorChallenge>("POST", "/auth/login", anonymous({ email, password })),
+    loginSecondFactor: (mfaToken: string, proof: SecondFactorProof) =>
+      client.auth<LoginAnswer>("POST", "/auth/login/second-factor", anonymous({ mfaToken, ...proof })),
     register: (registration: Registration) => client.auth<void>("POST", "/auth/register", anonymous(registration)),
     resendVerification: (email: string) => client.auth<void>("POST", "/auth/resend-verification", anonymous({ email })),
     forgotPassword: (email: string) => client.auth<void>("POST", "/auth/forgot-password", anonymous({ email })),
@@ -121,6 +147,11 @@ export function createApi(client: ApiClient) {
     securityEvents: () => client.auth<SecurityEvent[]>("GET", "/auth/security-events"),
     changePassword: (currentPassword: string, newPassword: string) =>
       client.auth<void>("POST", "/auth/change-password", { body: { currentPassword, newPassword } }),
+    currentUser: () => client.auth<User>("GET", "/auth/user"),
+    startTotp: () => client.auth<TotpEnrolment>("POST", "/auth/mfa/totp"),
+    confirmTotp: (code: string) => client.auth<RecoveryCodes>("POST", "/auth/mfa/totp/confirm", { body: { code } }),
+    turnOffTotp: () => client.auth<void>("DELETE", "/auth/mfa/totp"),
+    newRecoveryCodes: () => client.auth<RecoveryCodes>("POST", "/auth/mfa/recovery-codes"),
 
     profile: () => client.resource<Profile>("GET", "/api/profiles/me"),
     projects: () => client.resource<Project[]>("GET", "/api/projects"),

@@ -32,6 +32,16 @@ export class ApiError extends Error {
   }
 }
 
+/** The person (or leaving the page) cancelled the request: the caller goes back to idle without an error. */
+export function isCancellation(error: unknown): boolean {
+  return error instanceof DOMException && error.name === "AbortError";
+}
+
+/** What a prompt rejects with when the person cancels it. */
+export function cancellation(reason = "Cancelled"): DOMException {
+  return new DOMException(reason, "AbortError");
+}
+
 const text = (value: unknown): string | undefined => (typeof value === "string" && value ? value : undefined);
 
 /** Seconds to wait from a `Retry-After` value (delta-seconds or an HTTP date). */

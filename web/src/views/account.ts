@@ -9,6 +9,7 @@ import type { View } from "./context";
 import { failure } from "./failure";
 import { securityActivitySection } from "./security-activity";
 import { signInMethodsSection } from "./sign-in-methods";
+import { twoStepSection } from "./two-step-verification";
 
 /** Account: who you are, where you are signed in, how you sign in, your password, and what happened to the account. */
 export const accountView: View = ({ api, store, signal }) => {
@@ -160,6 +161,7 @@ export const accountView: View = ({ api, store, signal }) => {
         sessionsRegion,
       ),
       signInMethodsSection(api, signal, activity.refresh),
+      twoStepSection(api, signal, activity.refresh),
       h(
         "section",
         { class: "panel", "aria-labelledby": "password-heading" },

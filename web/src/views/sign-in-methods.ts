@@ -1,5 +1,5 @@
 import type { Api, LinkedIdentity, Provider } from "../api/endpoints";
-import { ApiError } from "../api/problem";
+import { ApiError, isCancellation } from "../api/problem";
 import { h, message, setButtonBusy } from "../dom";
 import { formatDateTime, timeAgo } from "../format";
 import { linkableProviders } from "../messages";
@@ -44,9 +44,10 @@ export function signInMethodsSection(api: Api, signal: AbortSignal, onUnlinked?:
     } catch (error) {
       if (signal.aborted) return;
       if (!(error instanceof ApiError && error.status === 404)) {
-        // last_sign_in_method, reauthentication_required, …: explained by describeProblem.
         setButtonBusy(button, null, "Unlink");
-        status.replaceChildren(failure(error));
+        // Cancelled "Confirm it's you": nothing happened, nothing to say. Otherwise
+        // last_sign_in_method, …: explained by describeProblem.
+        if (!isCancellation(error)) status.replaceChildren(failure(error));
         return;
       }
       // Unlinked meanwhile (another tab or device): the list was stale.
@@ -69,6 +70,7 @@ export function signInMethodsSection(api: Api, signal: AbortSignal, onUnlinked?:
     } catch (error) {
       if (signal.aborted) return;
       setButtonBusy(button, null, idle);
+      if (isCancellation(error)) return;
       status.replaceChildren(failure(error));
       if (error instanceof ApiError && error.code === "already_linked") load();
     }
