@@ -30,15 +30,16 @@ RESOURCE_URL = "http://localhost:8080"
 
 
 class Database:
-    """A fresh database for one server: a new SQLite file or a new PostgreSQL database."""
+    """A fresh database for one server: a new SQLite file or a new PostgreSQL database (on
+    GATEHOUSE_TEST_POSTGRES_URL's server, or on `postgres_url`'s, e.g. a test's own cluster)."""
 
-    def __init__(self, backend: str, workdir: Path):
+    def __init__(self, backend: str, workdir: Path, postgres_url: str | None = None):
         self.backend = backend
         self._pg_name: str | None = None
         if backend == "sqlite":
             self.url = f"sqlite://{workdir / 'gh.sqlite'}"
         elif backend == "postgres":
-            base = os.environ["GATEHOUSE_TEST_POSTGRES_URL"]
+            base = postgres_url or os.environ["GATEHOUSE_TEST_POSTGRES_URL"]
             parts = urllib.parse.urlsplit(base)
             self._pg = parts
             self._pg_name = "gh_e2e_" + secrets.token_hex(6)
@@ -75,12 +76,18 @@ class Database:
 
 
 class Server(GatehouseProcess):
-    """One `gatehouse auth` process with its own port, database, keys and outbox."""
+    """One `gatehouse auth` process with its own port, database, keys and outbox.
+
+    `database`: run on this existing database instead of a fresh one (a second instance of the same
+    deployment; whoever made it drops it). `postgres_url`: make the fresh PostgreSQL database there.
+    """
 
     def __init__(self, binary: Path, workdir: Path, backend: str, extra_env: dict[str, str] | None = None,
-                 keys_dir: Path | None = None):
+                 keys_dir: Path | None = None, *, database: Database | None = None,
+                 postgres_url: str | None = None):
         super().__init__("auth", workdir, overrides=extra_env, binary=binary, log_path=workdir / "server.log")
-        self.db = Database(backend, workdir)
+        self._owns_db = database is None
+        self.db = database or Database(backend, workdir, postgres_url)
         self.keys_dir = keys_dir or (workdir / "keys")
         self.outbox = Outbox(workdir / "outbox")
         self.settings.update({
@@ -96,6 +103,8 @@ class Server(GatehouseProcess):
 
     def close(self) -> None:
         self.stop()
+        if not self._owns_db:
+            return
         try:
             self.db.drop()
         except Exception:
