@@ -4,30 +4,9 @@ import GatehouseCore
 import Testing
 @testable import AuthServer
 
-/// A minimal CBOR encoder for building ceremonies in tests (the server only decodes).
+/// Builds ceremonies in tests with the server's own canonical encoder (the decoder is what is tested).
 enum CBORWriter {
-    static func head(_ major: UInt8, _ value: UInt64) -> [UInt8] {
-        switch value {
-        case 0..<24: return [major << 5 | UInt8(value)]
-        case 24..<256: return [major << 5 | 24, UInt8(value)]
-        case 256..<65_536: return [major << 5 | 25, UInt8(value >> 8), UInt8(value & 0xFF)]
-        default: return [major << 5 | 26] + (0..<4).reversed().map { UInt8(truncatingIfNeeded: value >> (8 * UInt64($0))) }
-        }
-    }
-
-    static func encode(_ item: CBOR) -> [UInt8] {
-        switch item {
-        case .unsigned(let n): return head(0, n)
-        case .negative(let n): return head(1, n)
-        case .bytes(let b): return head(2, UInt64(b.count)) + b
-        case .text(let t): return head(3, UInt64(t.utf8.count)) + Array(t.utf8)
-        case .array(let items): return head(4, UInt64(items.count)) + items.flatMap(encode)
-        case .map(let entries): return head(5, UInt64(entries.count)) + entries.flatMap { encode($0.key) + encode($0.value) }
-        case .bool(let b): return [b ? 0xF5 : 0xF4]
-        case .null: return [0xF6]
-        }
-    }
-
+    static func encode(_ item: CBOR) -> [UInt8] { item.encoded() }
     static func int(_ value: Int) -> CBOR { value >= 0 ? .unsigned(UInt64(value)) : .negative(UInt64(-1 - value)) }
 }
 

@@ -28,7 +28,6 @@ import itertools
 import json
 import socket
 import sqlite3
-import subprocess
 import sys
 import threading
 import time
@@ -40,7 +39,8 @@ from requests.adapters import HTTPAdapter
 
 from browser import Browser, describe
 from flows import make_user_on, registration, strong_password, unique_email
-from harness import REPO_ROOT, parse_mail, stop_process_group
+import support.smtp
+from harness import parse_mail
 
 pytestmark = pytest.mark.slow
 
@@ -57,7 +57,6 @@ LOGIN_CAP_PER_ADDRESS = 250
 DELIVERY_TIMEOUT = 150.0
 HOUSEKEEPING_INTERVAL = 60.0  # Sources/AuthServer/App/Housekeeping.swift, run(every:)
 CONFIRM_SUBJECT = "Confirm your email address"
-SINK_SCRIPT = REPO_ROOT / "scripts" / "smtp_sink.py"
 
 
 # --------------------------------------------------------------------------------------------
@@ -99,47 +98,10 @@ def reserve_closed_port() -> socket.socket:
     return s
 
 
-class SmtpSink:
-    """scripts/smtp_sink.py (aiosmtpd, plaintext) on a given port, writing to a mail directory."""
-
-    def __init__(self, port: int, workdir: Path):
-        self.port = port
-        self.maildir = workdir / "smtp-sink"
-        self.log_path = workdir / "smtp-sink.log"
-        self.proc: subprocess.Popen | None = None
-        self._log = None
-
-    def start(self, timeout: float = 30.0) -> "SmtpSink":
-        self.maildir.mkdir(parents=True, exist_ok=True)
-        self._log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(
-            [sys.executable, str(SINK_SCRIPT), "--port", str(self.port), "--maildir", str(self.maildir)],
-            stdout=subprocess.PIPE, stderr=self._log, stdin=subprocess.DEVNULL,
-            start_new_session=True, text=True)
-        ready = threading.Event()
-
-        def watch():
-            for line in self.proc.stdout:
-                if line.strip() == "READY":
-                    ready.set()
-        threading.Thread(target=watch, daemon=True).start()
-        deadline = time.monotonic() + timeout
-        while not ready.wait(0.1):
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                err = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-                self.stop()
-                raise AssertionError(f"SMTP sink did not start on port {self.port}:\n{err}")
-        return self
-
-    def stop(self) -> None:
-        stop_process_group(self.proc)
-        self.proc = None
-        if self._log:
-            self._log.close()
-            self._log = None
+class SmtpSink(support.smtp.SmtpSink):
+    """The shared sink (tests/support/smtp.py), read as (envelope recipients, subject) per message."""
 
     def messages(self) -> list[tuple[list[str], str]]:
-        """(envelope recipients, subject) of every message received so far."""
         out = []
         for eml in sorted(self.maildir.glob("*.eml")):
             meta = json.loads(eml.with_suffix(".json").read_text())

@@ -2,6 +2,7 @@ import type { LinkedIdentity, Provider } from "./api/endpoints";
 import type { Problem } from "./api/problem";
 import { formatWait } from "./format";
 import { href } from "./routes";
+import { describeUserAgent } from "./ua";
 
 export const sessionEndedText = "Your session has ended. Please log in again.";
 
@@ -154,6 +155,7 @@ const securityEventWords: Record<string, string> = {
   mfa_disabled: "Two-step verification turned off",
   passkey_added: "Passkey added",
   passkey_removed: "Passkey removed",
+  passkey_counter_regression: "A passkey was refused because it may have been copied",
   email_changed: "Email address changed",
   account_disabled: "Account disabled",
 };
@@ -165,7 +167,7 @@ export function describeSecurityEvent(kind: string | null | undefined): string {
 }
 
 /** Events that may mean someone else is trying to get in: shown as warnings in the account's activity. */
-const securityWarnings = new Set(["refresh_token_reuse", "login_failed"]);
+const securityWarnings = new Set(["refresh_token_reuse", "login_failed", "passkey_counter_regression"]);
 
 export function isSecurityWarning(kind: string | null | undefined): boolean {
   return !!kind && securityWarnings.has(kind);
@@ -188,4 +190,45 @@ export function recoveryCodesFile(codes: readonly string[], account?: string | n
     ...codes,
     "",
   ].join("\n");
+}
+
+// ---- Passkeys ----
+
+/** The Auth Server's limit on a passkey's name. */
+export const passkeyNameMaxLength = 64;
+
+/** The name offered for a new passkey: "Passkey on Firefox on Windows" (no version: it changes every month). */
+export function defaultPasskeyName(userAgent: string | null | undefined): string {
+  const device = describeUserAgent(userAgent).replace(/ \d+(?= on |$)/, "").replace(/^Browser on /, "");
+  const name = device === "Unknown device" ? "Passkey" : `Passkey on ${device}`;
+  return name.slice(0, passkeyNameMaxLength);
+}
+
+export const passkeysUnsupportedText =
+  "This browser can't use passkeys. To add one, open your account page in a browser that supports them, such as a recent Chrome, Edge, Firefox or Safari.";
+
+export const passkeyCeremonyFailedText = "Your browser couldn't use a passkey. Please try again, or log in another way.";
+
+export const passkeySecondStepUnsupportedText =
+  "Your account asks for its passkey after the password, and this browser can't use passkeys. Log in with a browser that supports them, such as a recent Chrome, Edge, Firefox or Safari.";
+
+export const passkeyOnDeviceText =
+  "This device already has a passkey for your account. Choose another device or security key, or use the passkey you have.";
+
+/** Where a passkey problem happened, which changes what the person can do about it. */
+export type PasskeyStep = "sign-in" | "second-step" | "add" | "remove";
+
+/** A passkey request the Auth Server refused, in words. */
+export function describePasskeyProblem(problem: Problem, step: PasskeyStep): string {
+  switch (problem.code) {
+    case "passkey_refused":
+      if (step === "add") return "Your passkey couldn't be verified, so it wasn't added. Please try again.";
+      if (step === "second-step") return "That passkey wasn't accepted. Use a passkey you added to this account.";
+      return "That passkey wasn't accepted. It may have been removed from your account. Try again, or log in with your password.";
+    case "passkey_exists":
+      return "This passkey is already on your account.";
+    case "last_sign_in_method":
+      return "This passkey is the only way you can sign in. Add another passkey, link a provider or set a password before removing it.";
+  }
+  return describeProblem(problem);
 }

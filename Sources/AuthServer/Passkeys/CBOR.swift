@@ -59,6 +59,26 @@ enum CBOR: Equatable, Sendable {
         return entries.first { $0.key == .text(key) }?.value
     }
 
+    /// The item in CBOR's shortest (canonical) form: how a decoded COSE key is stored.
+    func encoded() -> [UInt8] {
+        func head(_ major: UInt8, _ value: UInt64) -> [UInt8] {
+            let width: Int = value < 24 ? 0 : value < 1 << 8 ? 1 : value < 1 << 16 ? 2 : value < 1 << 32 ? 4 : 8
+            guard width > 0 else { return [major << 5 | UInt8(value)] }
+            let info: UInt8 = [1: 24, 2: 25, 4: 26, 8: 27][width]!
+            return [major << 5 | info] + (0..<width).reversed().map { UInt8(truncatingIfNeeded: value >> (8 * UInt64($0))) }
+        }
+        switch self {
+        case .unsigned(let n): return head(0, n)
+        case .negative(let n): return head(1, n)
+        case .bytes(let b): return head(2, UInt64(b.count)) + b
+        case .text(let t): return head(3, UInt64(t.utf8.count)) + Array(t.utf8)
+        case .array(let items): return head(4, UInt64(items.count)) + items.flatMap { $0.encoded() }
+        case .map(let entries): return head(5, UInt64(entries.count)) + entries.flatMap { $0.key.encoded() + $0.value.encoded() }
+        case .bool(let b): return [b ? 0xF5 : 0xF4]
+        case .null: return [0xF6]
+        }
+    }
+
     var bytesValue: [UInt8]? { if case .bytes(let value) = self { value } else { nil } }
     var textValue: String? { if case .text(let value) = self { value } else { nil } }
     var intValue: Int? {

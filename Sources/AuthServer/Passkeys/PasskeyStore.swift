@@ -58,7 +58,7 @@ struct PasskeyStore: Sendable {
             try await db.sql.raw("""
                 INSERT INTO passkeys (id, user_id, credential_id, public_key, sign_count, name, created_at)
                 VALUES (\(bind: id), \(bind: user.uuid), \(bind: Base64URL.encode(Data(credential.id))),
-                  \(bind: Base64URL.encode(Data(CBORKeyEncoding.encode(credential.publicKeyCBOR)))), \(bind: Int64(credential.signCount)),
+                  \(bind: Base64URL.encode(Data(credential.publicKeyCBOR.encoded()))), \(bind: Int64(credential.signCount)),
                   \(bind: name), \(bind: now))
                 """).run()
         } catch let error as any DatabaseError where error.isConstraintFailure {
@@ -114,31 +114,6 @@ struct PasskeyStore: Sendable {
 
     static func digest(_ challenge: [UInt8]) -> String {
         Secrets.sha256Hex(Base64URL.encode(Data(challenge)))
-    }
-}
-
-/// Re-encodes a decoded COSE key for storage (the canonical form of what was received).
-enum CBORKeyEncoding {
-    static func encode(_ item: CBOR) -> [UInt8] {
-        func head(_ major: UInt8, _ value: UInt64) -> [UInt8] {
-            switch value {
-            case 0..<24: return [major << 5 | UInt8(value)]
-            case 24..<256: return [major << 5 | 24, UInt8(value)]
-            case 256..<65_536: return [major << 5 | 25, UInt8(value >> 8), UInt8(value & 0xFF)]
-            case 65_536..<4_294_967_296: return [major << 5 | 26] + (0..<4).reversed().map { UInt8(truncatingIfNeeded: value >> (8 * UInt64($0))) }
-            default: return [major << 5 | 27] + (0..<8).reversed().map { UInt8(truncatingIfNeeded: value >> (8 * UInt64($0))) }
-            }
-        }
-        switch item {
-        case .unsigned(let n): return head(0, n)
-        case .negative(let n): return head(1, n)
-        case .bytes(let b): return head(2, UInt64(b.count)) + b
-        case .text(let t): return head(3, UInt64(t.utf8.count)) + Array(t.utf8)
-        case .array(let items): return head(4, UInt64(items.count)) + items.flatMap(encode)
-        case .map(let entries): return head(5, UInt64(entries.count)) + entries.flatMap { encode($0.key) + encode($0.value) }
-        case .bool(let b): return [b ? 0xF5 : 0xF4]
-        case .null: return [0xF6]
-        }
     }
 }
 

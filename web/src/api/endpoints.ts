@@ -1,6 +1,7 @@
 import { externalUrl } from "../routes";
 import type { User } from "../state";
 import type { ApiClient } from "./client";
+import type { AuthenticationResponseJSON, CreationOptionsJSON, RegistrationResponseJSON, RequestOptionsJSON } from "../webauthn";
 import { ApiError, type Problem } from "./problem";
 
 /** The Auth and Resource Server endpoints the SPA uses (CONTRACT.md), typed. */
@@ -20,7 +21,7 @@ export interface LoginAnswer {
 /** A correct password for an account with a second factor: no session yet, a code must follow. */
 export interface SecondFactorChallenge {
   mfaRequired: true;
-  /** `totp`, `recovery_code`, …: new methods may come at any time. */
+  /** `totp`, `recovery_code`, `passkey`, …: new methods may come at any time. */
   methods: string[];
   /** Five minutes, five wrong codes; kept in memory only. */
   mfaToken: string;
@@ -38,6 +39,16 @@ export interface TotpEnrolment {
 
 export interface RecoveryCodes {
   recoveryCodes: string[];
+}
+
+/** A passkey on the account (`GET /auth/passkeys`). */
+export interface Passkey {
+  id: string;
+  /** The person's name for it, 1 to 64 characters. */
+  name: string;
+  createdAt: string;
+  /** Absent or null until it signs someone in. */
+  lastUsedAt?: string | null;
 }
 
 export interface Provider {
@@ -152,6 +163,16 @@ export function createApi(client: ApiClient) {
     confirmTotp: (code: string) => client.auth<RecoveryCodes>("POST", "/auth/mfa/totp/confirm", { body: { code } }),
     turnOffTotp: () => client.auth<void>("DELETE", "/auth/mfa/totp"),
     newRecoveryCodes: () => client.auth<RecoveryCodes>("POST", "/auth/mfa/recovery-codes"),
+    passkeys: () => client.auth<Passkey[]>("GET", "/auth/passkeys"),
+    passkeyRegistrationOptions: () => client.auth<CreationOptionsJSON>("POST", "/auth/passkeys/registration-options"),
+    addPasskey: (credential: RegistrationResponseJSON, name: string) =>
+      client.auth<Passkey>("POST", "/auth/passkeys", { body: { credential, name } }),
+    removePasskey: (id: string) => client.auth<void>("DELETE", `/auth/passkeys/${encodeURIComponent(id)}`),
+    /** A challenge for a passkey sign-in, bound to this browser by a short-lived cookie. */
+    passkeyLoginOptions: () => client.auth<RequestOptionsJSON>("POST", "/auth/passkeys/login-options", anonymous({})),
+    /** A whole sign-in with a passkey, or (with the password step's `mfaToken`) its second step. */
+    loginWithPasskey: (credential: AuthenticationResponseJSON, mfaToken?: string) =>
+      client.auth<LoginAnswer>("POST", "/auth/passkeys/login", anonymous(mfaToken ? { credential, mfaToken } : { credential })),
 
     profile: () => client.resource<Profile>("GET", "/api/profiles/me"),
     projects: () => client.resource<Project[]>("GET", "/api/projects"),

@@ -7,6 +7,7 @@ import { displayName } from "../state";
 import { describeUserAgent } from "../ua";
 import type { View } from "./context";
 import { failure } from "./failure";
+import { passkeysSection } from "./passkeys";
 import { securityActivitySection } from "./security-activity";
 import { signInMethodsSection } from "./sign-in-methods";
 import { twoStepSection } from "./two-step-verification";
@@ -161,6 +162,7 @@ export const accountView: View = ({ api, store, signal }) => {
         sessionsRegion,
       ),
       signInMethodsSection(api, signal, activity.refresh),
+      passkeysSection(api, signal, activity.refresh),
       twoStepSection(api, signal, activity.refresh),
       h(
         "section",

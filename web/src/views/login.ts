@@ -1,27 +1,30 @@
 import type { LoginAnswer, SecondFactorChallenge, SecondFactorProof } from "../api/endpoints";
 import { ApiError } from "../api/problem";
-import { append, h, link, message, pageHeading, type Child } from "../dom";
+import { append, h, link, message, pageHeading, setButtonBusy, type Child } from "../dom";
 import { authenticatorCode } from "../format";
 import { createForm, type FieldSpec } from "../forms";
-import { signInExpiredText, wrongCodeText } from "../messages";
+import { describePasskeyProblem, passkeyCeremonyFailedText, passkeySecondStepUnsupportedText, signInExpiredText, wrongCodeText, type PasskeyStep } from "../messages";
 import { href, safeNext } from "../routes";
 import { afterRefusedCode, needsSecondFactor } from "../session";
 import type { Notice } from "../state";
+import { getPasskey, isCeremonyCancelled, passkeysSupported, type PasskeyScope } from "../webauthn";
 import type { View } from "./context";
 import { providerButtons } from "./providers";
 
 /**
  * Log in: email and password, then, for an account with two-step verification, a code from the
- * authenticator app or a recovery code, in place. The sign-in's `mfaToken` lives in this view's
+ * authenticator app, a recovery code or its passkey, in place; or at once with a passkey
+ * (discoverable credentials: no address typed). The sign-in's `mfaToken` lives in this view's
  * memory only; a wrong code can be retried, an expired sign-in (or too many wrong codes) goes
- * back to the password.
+ * back to the password. Closing the browser's passkey prompt is not an error.
  */
 export const loginView: View = ({ api, store, query, session, signal }) => {
   const notice = store.getState().notice;
   if (notice) store.setState({ notice: null });
   const next = safeNext(query.get("next"));
   const root = h("div");
-  const providers = providerButtons(api, signal);
+  const passkeys = passkeysSupported(window as unknown as PasskeyScope);
+  const providers = providerButtons(api, signal, { divider: !passkeys });
   let email = "";
 
   const signedIn = (answer: LoginAnswer) => session.signedIn(answer, next);
@@ -29,6 +32,49 @@ export const loginView: View = ({ api, store, query, session, signal }) => {
     root.replaceChildren();
     append(root, content);
   };
+
+  /**
+   * A button that signs in with a passkey: the server's challenge (bound to this browser), the
+   * browser's prompt, then `finish` with the answer. `mfaToken`, when given, makes it the second
+   * step after a password. Problems are said in `slot`; `invalid_code` (the sign-in expired)
+   * goes to `expired`.
+   */
+  function passkeyButton(
+    label: string,
+    className: string,
+    slot: HTMLElement,
+    step: PasskeyStep,
+    mfaToken: () => string | null,
+    finish: (answer: LoginAnswer) => void,
+    expired?: () => void,
+  ): HTMLButtonElement {
+    const button = h("button", { type: "button", class: className }, label);
+    button.addEventListener("click", async () => {
+      const token = mfaToken();
+      if (step === "second-step" && !token) return expired?.();
+      setButtonBusy(button, "Waiting for your passkey…", label);
+      slot.replaceChildren();
+      let answer: LoginAnswer;
+      try {
+        const options = await api.passkeyLoginOptions();
+        if (signal.aborted) return;
+        const credential = await getPasskey(navigator.credentials, options, signal);
+        if (signal.aborted) return;
+        answer = await api.loginWithPasskey(credential, token ?? undefined);
+      } catch (error) {
+        if (signal.aborted) return;
+        setButtonBusy(button, null, label);
+        // The person closed the browser's prompt, or it timed out: back to the page, quietly.
+        if (isCeremonyCancelled(error)) return;
+        if (error instanceof ApiError && error.code === "invalid_code" && expired) return expired();
+        if (!(error instanceof ApiError)) console.error(error);
+        slot.replaceChildren(message("error", error instanceof ApiError ? describePasskeyProblem(error.problem, step) : passkeyCeremonyFailedText));
+        return;
+      }
+      if (!signal.aborted) finish(answer);
+    });
+    return button;
+  }
 
   function passwordStep(shown: Notice | null, focus: boolean) {
     const form = createForm({
@@ -55,13 +101,24 @@ export const loginView: View = ({ api, store, query, session, signal }) => {
       },
     });
     form.element.querySelector(".form-actions")?.append(link(href("forgotPassword"), "Forgot your password?", "form-aside"));
+    const passkeySlot = h("div", { class: "status-slot" });
+    const alternatives = passkeys
+      ? h(
+          "div",
+          { class: "providers" },
+          h("p", { class: "divider" }, h("span", null, "or")),
+          passkeySlot,
+          passkeyButton("Sign in with a passkey", "button button-secondary button-block", passkeySlot, "sign-in", () => null, signedIn),
+          providers,
+        )
+      : providers;
 
     show(
       pageHeading("Log in"),
       h("p", { class: "lede" }, "Welcome back. Log in to manage your projects."),
       shown ? message(shown.kind, shown.text) : null,
       form.element,
-      providers,
+      alternatives,
       h(
         "div",
         { class: "card-links" },
@@ -77,8 +134,11 @@ export const loginView: View = ({ api, store, query, session, signal }) => {
     let mfaToken: string | null = challenge.mfaToken;
     let wrongCodes = 0;
     const methods = Array.isArray(challenge.methods) ? challenge.methods : [];
+    const passkeyAsked = methods.includes("passkey");
     const recoveryOffered = methods.includes("recovery_code");
-    const appOffered = methods.includes("totp") || !recoveryOffered;
+    // An answer naming no method we know still gets the code form: it was the only second step once.
+    const appOffered = methods.includes("totp") || (!recoveryOffered && !passkeyAsked);
+    const codesOffered = appOffered || recoveryOffered;
     let method: "app" | "recovery" = appOffered ? "app" : "recovery";
 
     const formSlot = h("div");
@@ -160,13 +220,32 @@ export const loginView: View = ({ api, store, query, session, signal }) => {
       input.focus();
     }
 
+    const passkeySlot = h("div", { class: "status-slot" });
+    const finish = (answer: LoginAnswer) => {
+      mfaToken = null;
+      signedIn(answer);
+    };
+    const usePasskey = passkeyAsked && passkeys
+      ? passkeyButton("Use your passkey", `button ${codesOffered ? "button-secondary" : "button-primary"} button-block`, passkeySlot, "second-step", () => mfaToken, finish, startAgain)
+      : null;
+    let passkeyPart: Child = null;
+    if (usePasskey) {
+      passkeyPart = codesOffered
+        ? h("div", { class: "providers" }, h("p", { class: "divider" }, h("span", null, "or")), passkeySlot, usePasskey)
+        : h("div", { class: "providers" }, h("p", null, "Confirm it's you with the passkey you added to your account."), passkeySlot, usePasskey);
+    } else if (passkeyAsked && !codesOffered) {
+      passkeyPart = message("error", passkeySecondStepUnsupportedText);
+    }
+
     show(
       pageHeading("Two-step verification"),
       h("p", { class: "lede" }, "Your account is protected with two-step verification."),
-      formSlot,
+      codesOffered ? formSlot : null,
+      passkeyPart,
       h("div", { class: "card-links" }, recoveryOffered && appOffered ? h("p", null, toggle) : null, h("p", null, back)),
     );
-    showForm();
+    if (codesOffered) showForm();
+    else (usePasskey ?? back).focus();
   }
 
   passwordStep(notice, false);
