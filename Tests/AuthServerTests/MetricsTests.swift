@@ -1,4 +1,5 @@
 import Foundation
+import GatehouseGuard
 import GatehouseTesting
 import Testing
 import Vapor
@@ -83,6 +84,22 @@ struct MetricsTests {
             let wrong = try await server.browser().send(.GET, "/actuator/prometheus", headers: ["Authorization": "Bearer nope"])
             #expect(wrong.status == .unauthorized)
             _ = try await scrape(server, headers: ["Authorization": "Bearer scrape-secret"])
+        }
+    }
+}
+
+@Suite("The OpenAPI document")
+struct OpenAPITests {
+    @Test("GET /openapi.json serves the OpenAPI 3.1 document, and it describes exactly the routes the Auth Server serves")
+    func documentMatchesRoutes() async throws {
+        try await withServer(.sqlite) { server in
+            let answer = try await server.browser().send(.GET, "/openapi.json")
+            #expect(answer.status == .ok && answer.headers.contentType == .json)
+            let document = Data(buffer: answer.body)
+            #expect((try JSONSerialization.jsonObject(with: document) as? [String: Any])?["openapi"] as? String == "3.1.0")
+            let (undocumented, unrouted) = try OpenAPIEndpoint.mismatches(routes: server.app.routes, document: document)
+            #expect(undocumented == [], "routes missing from openapi.json")
+            #expect(unrouted == [], "documented operations nothing serves")
         }
     }
 }

@@ -31,7 +31,7 @@ struct PasskeyTests {
         #expect(created.status == .created)
         // The same challenge cannot register again.
         let again = try await browser.send(.POST, "/auth/passkeys", json: ["credential": credential, "name": name], csrf: .held)
-        #expect(again.status == .unauthorized && again.problemCode == "passkey_refused")
+        #expect(again.status == .badRequest && again.problemCode == "passkey_refused")
         return try #require(try created.json()["id"] as? String)
     }
 
@@ -66,6 +66,7 @@ struct PasskeyTests {
             let id = try await register(authenticator, in: owner)
             let listed = try await owner.send(.GET, "/auth/passkeys").jsonArray()
             #expect(listed.count == 1 && listed.first?["name"] as? String == "Laptop")
+            #expect(listed.first?.keys.contains("lastUsedAt") == true, "null until first use, never left out")
 
             let device = try server.browser()
             let signedIn = try await signIn(authenticator, in: device, counter: 1)
@@ -88,15 +89,18 @@ struct PasskeyTests {
         }
     }
 
-    @Test("with a passkey registered, a password asks for it as the second step, where user verification is not needed")
+    @Test("a passkey alone does not turn on two-step verification; with TOTP on it is one more way through the second step, without UV")
     func secondFactor() async throws {
         try await withServer() { server in
             let email = try await server.makeUser()
             let authenticator = SoftAuthenticator()
-            _ = try await register(authenticator, in: try await server.login(email))
+            let owner = try await server.login(email)
+            _ = try await register(authenticator, in: owner)
+            _ = try await server.login(email)  // a password still signs in by itself
+            _ = try await SecondFactorTests().enrol(server, owner)
             let browser = try server.browser()
             let password = try await browser.send(.POST, "/auth/login", json: ["email": email, "password": TestServer.password], csrf: .anonymous)
-            #expect(try password.json()["methods"] as? [String] == ["passkey"])
+            #expect(try password.json()["methods"] as? [String] == ["totp", "recovery_code", "passkey"])
             let token = try #require(try password.json()["mfaToken"] as? String)
             let done = try await signIn(authenticator, in: browser, counter: 1, flags: 0x01, mfaToken: token)
             #expect(done.status == .ok && done.setCookies["refresh_token"] != nil)

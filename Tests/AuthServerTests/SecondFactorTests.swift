@@ -54,7 +54,7 @@ struct SecondFactorTests {
         #expect((try begun.json()["otpauthUri"] as? String)?.hasPrefix("otpauth://totp/Gatehouse:") == true)
         let totp = TOTP(secret: try #require(Base32.decode(secret)))
         let wrong = try await browser.send(.POST, "/auth/mfa/totp/confirm", json: ["code": "000000"], csrf: .held)
-        #expect(wrong.status == .unauthorized && wrong.problemCode == "invalid_code")
+        #expect(wrong.status == .badRequest && wrong.problemCode == "invalid_code")
         let confirmed = try await browser.send(.POST, "/auth/mfa/totp/confirm", json: ["code": totp.code(at: server.clock.now())], csrf: .held)
         #expect(confirmed.status == .ok)
         let codes = try #require(try confirmed.json()["recoveryCodes"] as? [String])

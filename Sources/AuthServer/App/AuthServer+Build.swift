@@ -105,6 +105,7 @@ private func configure(_ app: Application, _ settings: AuthServerSettings) async
         DiscoveryController(keys: keys, issuer: config.authURL),
         Actuator(database: app.db, role: "auth"),
         MetricsEndpoint(metrics: serverMetrics, token: config.metricsToken),
+        try OpenAPIEndpoint(bundle: .module),
     ]
     app.migrations.add(Migrations.all(capabilities))
     try await app.autoMigrate()

@@ -17,3 +17,4 @@ extension Capability {
 
 extension Actuator: Capability {}
 extension MetricsEndpoint: Capability {}
+extension OpenAPIEndpoint: Capability {}

@@ -79,6 +79,15 @@ struct PasskeyController: Capability {
         var name: String
         var createdAt: String
         var lastUsedAt: String?
+
+        /// `lastUsedAt` is `null` until first use, never left out.
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(id, forKey: .id)
+            try container.encode(name, forKey: .name)
+            try container.encode(createdAt, forKey: .createdAt)
+            try container.encode(lastUsedAt, forKey: .lastUsedAt)
+        }
     }
 
     func register(_ req: Request) async throws -> Response {
@@ -91,16 +100,16 @@ struct PasskeyController: Capability {
         guard input.credential.type == "public-key", let clientData = Self.bytes(input.credential.response.clientDataJSON),
             let attestation = Self.bytes(input.credential.response.attestationObject),
             let challenge = Self.challenge(in: clientData)
-        else { throw Self.refused(.malformed) }
+        else { throw Self.refused(.malformed, status: .badRequest) }
         let now = clock.now()
         guard try await store.spendChallenge(challenge, purpose: .register, binding: principal.sessionID.uuid, now: now, on: req.db) else {
-            throw Self.refused(.wrongChallenge)
+            throw Self.refused(.wrongChallenge, status: .badRequest)
         }
         let credential: RelyingParty.NewCredential
         do {
             credential = try relyingParty.verifyRegistration(
                 clientDataJSON: clientData, attestationObject: attestation, challenge: challenge, requireUserVerification: true)
-        } catch { throw Self.refused(error) }
+        } catch { throw Self.refused(error, status: .badRequest) }
         guard let added = try await store.add(credential, name: name, to: principal.userID, now: now, on: req.db) else {
             throw Problem(.conflict, code: "passkey_exists", title: "Already registered", detail: "This passkey is already registered.")
         }
@@ -189,10 +198,10 @@ struct PasskeyController: Capability {
             try await SecurityEvents.record(.passkeyCounterRegression, user: passkey.userID.uuid, session: nil, client: req.client, now: now, on: req.db)
             throw Self.refused(.counterRegression)
         } catch { throw Self.refused(error) }
+        if let step = secondStep { guard try await ledger.spend(step.jti, expiresAt: step.expiresAt, on: req.db) else { throw SecondFactorController.expiredToken } }
         guard try await store.used(passkey, signCount: data.signCount, now: now, on: req.db),
             let user = try await UserRecord.find(passkey.userID, on: req.db), user.isVerified
         else { throw Self.refused(.counterRegression) }
-        if let step = secondStep { guard try await ledger.spend(step.jti, expiresAt: step.expiresAt, on: req.db) else { throw SecondFactorController.expiredToken } }
         let attempt = LoginThrottle.Attempt(account: user.email, client: req.client, knownDevice: nil)
         let response = try await completion.complete(try user.account, attempt: attempt, now: now, for: req)
         var cleared = cookies.knownDevice("", expiresAt: now, now: now)
@@ -206,8 +215,8 @@ struct PasskeyController: Capability {
 
     static let perAddress = RateLimiter.Rule(limit: 60, window: 900)
 
-    static func refused(_ rejection: WebAuthnRejection) -> Problem {
-        Problem(.unauthorized, code: "passkey_refused", title: "Passkey not accepted",
+    static func refused(_ rejection: WebAuthnRejection, status: HTTPStatus = .unauthorized) -> Problem {
+        Problem(status, code: "passkey_refused", title: "Passkey not accepted",
                 detail: "The passkey could not be verified (\(rejection.rawValue)). Try again, or sign in another way.")
     }
 

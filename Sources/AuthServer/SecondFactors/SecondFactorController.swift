@@ -62,7 +62,10 @@ struct SecondFactorController: Capability {
         let principal = try req.principal
         let code = try Self.code(req.content.decode(CodeRequest.self).code)
         let now = clock.now()
-        guard let codes = try await store.confirm(principal.userID, code: code, now: now, on: req.db) else { throw Self.invalidCode }
+        guard let codes = try await store.confirm(principal.userID, code: code, now: now, on: req.db) else {
+            // Signed in, so not a 401 (which a client could read as "logged out").
+            throw Problem(.badRequest, code: "invalid_code", title: "Invalid code", detail: "That code is not right; enter the one your app shows now.")
+        }
         try await SecurityEvents.record(.mfaEnabled, user: principal.userID.uuid, session: principal.sessionID.uuid, client: req.client, now: now, on: req.db)
         return try jsonResponse(RecoveryCodes(recoveryCodes: codes))
     }

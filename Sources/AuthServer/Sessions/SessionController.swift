@@ -142,9 +142,10 @@ struct SessionController: Capability {
         guard account.emailVerified else { throw AuthError.emailNotVerified }
         // With a second factor, the password alone signs no one in (and its counts stay until the
         // second step succeeds).
-        let methods = (try await secondFactors.isEnabled(account.id, on: req.db) ? ["totp", "recovery_code"] : [])
-            + (try await passkeys.count(of: account.id, on: req.db) > 0 ? ["passkey"] : [])
-        if !methods.isEmpty {
+        // Two-step verification is on when TOTP is (it comes with recovery codes, so losing a device
+        // never locks anyone out); a registered passkey is then one more way through the second step.
+        if try await secondFactors.isEnabled(account.id, on: req.db) {
+            let methods = ["totp", "recovery_code"] + (try await passkeys.count(of: account.id, on: req.db) > 0 ? ["passkey"] : [])
             return try jsonResponse(MFARequired(
                 mfaRequired: true, methods: methods, mfaToken: try mfaTokens.issue(for: account.id, account: accountKey, now: now)))
         }

@@ -204,7 +204,7 @@ export function passkeysSection(api: Api, signal: AbortSignal, onChange?: () => 
     h(
       "p",
       { class: "muted" },
-      "Sign in with your fingerprint, face or screen lock instead of your password. A passkey stays with your device or password manager and can't be phished. With a passkey, a password login also asks for it.",
+      "Sign in with your fingerprint, face or screen lock instead of your password. A passkey stays with your device or password manager and can't be phished. With two-step verification on, it can also stand in for the code after your password.",
     ),
     status,
     region,
