@@ -60,6 +60,7 @@ private func configure(_ app: Application, _ settings: AuthServerSettings) async
     let passkeys = PasskeyStore()
     // Passkeys belong to the SPA's site: its host is the RP ID, its origin the only origin.
     let relyingParty = RelyingParty(id: URL(string: config.spaURL)?.host ?? "localhost", origin: config.spaURL)
+    let assertions = PasskeyAssertions(store: passkeys, relyingParty: relyingParty)
     let identityProviders = settings.identityProviders ?? Dictionary(uniqueKeysWithValues: config.providers.map {
         ($0.id, OIDCProvider(configuration: $0, client: app.http.client.shared, clock: clock, leeway: config.clockLeeway) as any IdentityProvider)
     })
@@ -72,13 +73,14 @@ private func configure(_ app: Application, _ settings: AuthServerSettings) async
         SessionController(
             sessions: sessions, signedIn: signedIn, tokens: tokens, refreshTokens: refreshTokens, callerSession: callerSession, csrf: csrf,
             hasher: hasher, throttle: throttle, devices: devices, completion: completion, secondFactors: secondFactors, passkeys: passkeys,
+            assertions: assertions,
             mfaTokens: mfaTokens, cookies: cookies, metrics: metrics, clock: clock),
         SecondFactorController(
             store: secondFactors, mfaTokens: mfaTokens, completion: completion, throttle: throttle, rateLimiter: rateLimiter,
             ledger: ledger, signedIn: signedIn, recentAuthentication: recentAuthentication, csrf: csrf, issuerName: "Gatehouse",
             clock: clock),
         PasskeyController(
-            store: passkeys, relyingParty: relyingParty, rpName: "Gatehouse", completion: completion, mfaTokens: mfaTokens, ledger: ledger,
+            store: passkeys, relyingParty: relyingParty, assertions: assertions, rpName: "Gatehouse", completion: completion, mfaTokens: mfaTokens, ledger: ledger,
             rateLimiter: rateLimiter, signedIn: signedIn, recentAuthentication: recentAuthentication, csrf: csrf, cookies: cookies,
             clock: clock),
         SessionListController(sessions: sessions, signedIn: signedIn, csrf: csrf, cookies: cookies, clock: clock),

@@ -10,6 +10,7 @@ import Vapor
 struct PasskeyController: Capability {
     let store: PasskeyStore
     let relyingParty: RelyingParty
+    let assertions: PasskeyAssertions
     let rpName: String
     let completion: SignInCompletion
     let mfaTokens: MFATokens
@@ -20,9 +21,6 @@ struct PasskeyController: Capability {
     let csrf: AuthCSRF
     let cookies: CookiePolicy
     let clock: any WallClock
-
-    static let browserCookie = "gatehouse_webauthn"
-    static let browserCookiePath = "/auth/passkeys"
 
     var migrations: [any Migration] { [CreatePasskeys()] }
 
@@ -148,26 +146,12 @@ struct PasskeyController: Capability {
             "challenge": Base64URL.encode(Data(challenge)), "rpId": relyingParty.id, "timeout": Int(store.challengeLifetime * 1000),
             "userVerification": "required", "allowCredentials": [[String: String]](),
         ] as [String: Any])
-        var cookie = cookies.knownDevice(browser.uuidString, expiresAt: now + store.challengeLifetime, now: now)
-        cookie.name = Self.browserCookie
-        cookie.path = Self.browserCookiePath
-        response.setCookie(cookie)
+        response.setCookie(PasskeyAssertions.browserCookie(browser.uuidString, policy: cookies, until: now + store.challengeLifetime, now: now))
         return response
     }
 
     struct LoginRequest: Content {
-        struct Credential: Content {
-            struct Response: Content {
-                var clientDataJSON: String
-                var authenticatorData: String
-                var signature: String
-                var userHandle: String?
-            }
-            var id: String
-            var type: String?
-            var response: Response
-        }
-        var credential: Credential
+        var credential: AssertionJSON
         var mfaToken: String?
     }
 
@@ -175,39 +159,18 @@ struct PasskeyController: Capability {
         let now = clock.now()
         try await rateLimiter.enforce([("passkey:\(req.client.rateLimitKey)", Self.perAddress)], now: now, on: req.db.sql)
         let input = try req.content.decode(LoginRequest.self)
-        let credential = input.credential
-        guard credential.type == nil || credential.type == "public-key",
-            let credentialID = Self.bytes(credential.id), let clientData = Self.bytes(credential.response.clientDataJSON),
-            let authData = Self.bytes(credential.response.authenticatorData), let signature = Self.bytes(credential.response.signature),
-            let challenge = Self.challenge(in: clientData)
-        else { throw Self.refused(.malformed) }
-        guard let browser = req.cookie(named: Self.browserCookie).flatMap(UUID.init(uuidString:)),
-            try await store.spendChallenge(challenge, purpose: .authenticate, binding: browser, now: now, on: req.db)
-        else { throw Self.refused(.wrongChallenge) }
         // A second step after a password: the passkey must be that account's, and needs no UV.
         let secondStep = await input.mfaToken.asyncMap { await mfaTokens.verify($0) }
         if input.mfaToken != nil, secondStep == nil { throw SecondFactorController.expiredToken }
-        guard let passkey = try await store.find(credentialID: credentialID, on: req.db) else { throw Self.refused(.unknownCredential) }
-        if let step = secondStep, step.sub != passkey.userID { throw Self.refused(.unknownCredential) }
-        let data: AuthenticatorData
-        do {
-            data = try relyingParty.verifyAssertion(
-                clientDataJSON: clientData, authenticatorData: authData, signature: signature, challenge: challenge, key: passkey.publicKey,
-                storedCount: passkey.signCount, requireUserVerification: secondStep == nil)
-        } catch .counterRegression {
-            try await SecurityEvents.record(.passkeyCounterRegression, user: passkey.userID.uuid, session: nil, client: req.client, now: now, on: req.db)
-            throw Self.refused(.counterRegression)
-        } catch { throw Self.refused(error) }
+        let (passkey, data) = try await assertions.verify(
+            input.credential, in: req, of: secondStep?.sub, requireUserVerification: secondStep == nil, now: now)
         if let step = secondStep { guard try await ledger.spend(step.jti, expiresAt: step.expiresAt, on: req.db) else { throw SecondFactorController.expiredToken } }
         guard try await store.used(passkey, signCount: data.signCount, now: now, on: req.db),
             let user = try await UserRecord.find(passkey.userID, on: req.db), user.isVerified
         else { throw Self.refused(.counterRegression) }
         let attempt = LoginThrottle.Attempt(account: user.email, client: req.client, knownDevice: nil)
         let response = try await completion.complete(try user.account, attempt: attempt, now: now, for: req)
-        var cleared = cookies.knownDevice("", expiresAt: now, now: now)
-        cleared.name = Self.browserCookie
-        cleared.path = Self.browserCookiePath
-        response.setCookie(cleared)
+        response.setCookie(PasskeyAssertions.browserCookie("", policy: cookies, until: now, now: now))
         return response
     }
 

@@ -20,6 +20,7 @@ struct SessionController: Capability {
     let completion: SignInCompletion
     let secondFactors: SecondFactorStore
     let passkeys: PasskeyStore
+    let assertions: PasskeyAssertions
     let mfaTokens: MFATokens
     let cookies: CookiePolicy
     let metrics: AuthMetrics
@@ -40,6 +41,7 @@ struct SessionController: Capability {
     struct ReauthenticateRequest: Content {
         var password: String?
         var code: String?
+        var credential: AssertionJSON?
     }
 
     /// `POST /auth/reauthenticate`: the person proves who they are again, with their password or a
@@ -48,6 +50,16 @@ struct SessionController: Capability {
     func reauthenticate(_ req: Request) async throws -> Response {
         let principal = try req.principal
         let input = try req.content.decode(ReauthenticateRequest.self)
+        if let credential = input.credential {
+            // A passkey with user verification is proof enough, and this account's own.
+            let now = clock.now()
+            let (passkey, data) = try await assertions.verify(credential, in: req, of: principal.userID, requireUserVerification: true, now: now)
+            guard try await passkeys.used(passkey, signCount: data.signCount, now: now, on: req.db) else {
+                throw PasskeyController.refused(.counterRegression)
+            }
+            try await sessions.reauthenticated(principal.sessionID, now: now, on: req.db)
+            return try jsonResponse(["status": "reauthenticated"])
+        }
         let password = input.password.flatMap { $0.isEmpty ? nil : $0 }
         let code = input.code.map { $0.filter { !$0.isWhitespace } }.flatMap { $0.isEmpty ? nil : $0 }
         guard password != nil || code != nil else {
