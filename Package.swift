@@ -81,6 +81,7 @@ let package = Package(
                 .product(name: "Vapor", package: "vapor"),
                 .product(name: "Fluent", package: "fluent"),
             ],
+            resources: [.copy("Resources/openapi.json")],
             swiftSettings: strict
         ),
         .target(
@@ -111,7 +112,7 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CryptoExtras", package: "swift-crypto"),
             ],
-            resources: [.copy("Resources/common-passwords.txt")],
+            resources: [.copy("Resources/common-passwords.txt"), .copy("Resources/openapi.json")],
             swiftSettings: strict
         ),
         .executableTarget(

@@ -1,3 +1,4 @@
+import NIOHTTP1
 import Vapor
 
 /// Turns every error into `application/problem+json`; replaces Vapor's `ErrorMiddleware`.
@@ -26,6 +27,12 @@ public struct ProblemMiddleware: Middleware {
         case let convertible as any ProblemConvertible:
             return convertible.problem
         case is DecodingError:
+            return .badRequest()
+        case is HTTPParserError:
+            // A body cut off or mangled on the wire (a client going away, a bad chunk): the
+            // client's fault, answered as such (usually to a closed connection) and not counted
+            // or logged as a server error.
+            request.logger.debug("malformed HTTP body", metadata: ["error": "\(error)"])
             return .badRequest()
         case let abort as any AbortError:
             return problem(for: abort, request: request)

@@ -1,5 +1,6 @@
 import Foundation
 import GatehouseCore
+import GatehouseGuard
 import Testing
 import Vapor
 import VaporTesting
@@ -86,6 +87,16 @@ struct ResourceAuthenticationTests {
             #expect(preflight.headers.first(name: "Access-Control-Allow-Credentials") == "true")
             let evil = try await server.send(.OPTIONS, "/api/projects", headers: ["Origin": "http://evil.example", "Access-Control-Request-Method": "POST"])
             #expect(evil.headers.first(name: "Access-Control-Allow-Origin") != "http://evil.example")
+        }
+    }
+
+    @Test("GET /openapi.json describes exactly the routes the Resource Server serves")
+    func openAPI() async throws {
+        try await withResourceServer { server in
+            let answer = try await server.send(.GET, "/openapi.json", headers: [:])
+            #expect(answer.status == .ok)
+            let (undocumented, unrouted) = try OpenAPIEndpoint.mismatches(routes: server.app.routes, document: Data(buffer: answer.body))
+            #expect(undocumented == [] && unrouted == [], "undocumented \(undocumented), unrouted \(unrouted)")
         }
     }
 

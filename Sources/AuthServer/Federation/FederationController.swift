@@ -67,7 +67,10 @@ struct FederationController: Capability {
             return response
         } catch FederationError.providerUnavailable {
             throw Problem(.serviceUnavailable, code: "provider_unavailable", title: "Provider unavailable",
-                          detail: "The provider cannot be reached right now; try again in a minute.")
+                          detail: "The provider cannot be reached right now; try again in a minute.", headers: ["Retry-After": "60"])
+        } catch is FederationError {
+            throw Problem(.serviceUnavailable, code: "provider_error", title: "Provider misconfigured",
+                          detail: "The provider's configuration cannot be used right now; try again later.", headers: ["Retry-After": "60"])
         }
     }
 

@@ -37,7 +37,8 @@ struct PasskeyAssertions: Sendable {
     }
 
     func verify(
-        _ credential: AssertionJSON, in req: Request, of user: UserID?, requireUserVerification: Bool, now: Date
+        _ credential: AssertionJSON, in req: Request, of user: UserID?, requireUserVerification: Bool, now: Date,
+        refusedStatus: HTTPStatus = .unauthorized
     ) async throws -> (StoredPasskey, AuthenticatorData) {
         guard credential.type == nil || credential.type == "public-key",
             let credentialID = PasskeyController.bytes(credential.id),
@@ -45,12 +46,12 @@ struct PasskeyAssertions: Sendable {
             let authData = PasskeyController.bytes(credential.response.authenticatorData),
             let signature = PasskeyController.bytes(credential.response.signature),
             let challenge = PasskeyController.challenge(in: clientData)
-        else { throw PasskeyController.refused(.malformed) }
+        else { throw PasskeyController.refused(.malformed, status: refusedStatus) }
         guard let browser = req.cookie(named: Self.cookieName).flatMap(UUID.init(uuidString:)),
             try await store.spendChallenge(challenge, purpose: .authenticate, binding: browser, now: now, on: req.db)
-        else { throw PasskeyController.refused(.wrongChallenge) }
+        else { throw PasskeyController.refused(.wrongChallenge, status: refusedStatus) }
         guard let passkey = try await store.find(credentialID: credentialID, on: req.db), user == nil || user == passkey.userID else {
-            throw PasskeyController.refused(.unknownCredential)
+            throw PasskeyController.refused(.unknownCredential, status: refusedStatus)
         }
         do {
             let data = try relyingParty.verifyAssertion(
@@ -59,9 +60,9 @@ struct PasskeyAssertions: Sendable {
             return (passkey, data)
         } catch .counterRegression {
             try await SecurityEvents.record(.passkeyCounterRegression, user: passkey.userID.uuid, session: nil, client: req.client, now: now, on: req.db)
-            throw PasskeyController.refused(.counterRegression)
+            throw PasskeyController.refused(.counterRegression, status: refusedStatus)
         } catch {
-            throw PasskeyController.refused(error)
+            throw PasskeyController.refused(error, status: refusedStatus)
         }
     }
 }

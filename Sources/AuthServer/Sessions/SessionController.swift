@@ -53,9 +53,10 @@ struct SessionController: Capability {
         if let credential = input.credential {
             // A passkey with user verification is proof enough, and this account's own.
             let now = clock.now()
-            let (passkey, data) = try await assertions.verify(credential, in: req, of: principal.userID, requireUserVerification: true, now: now)
+            let (passkey, data) = try await assertions.verify(
+                credential, in: req, of: principal.userID, requireUserVerification: true, now: now, refusedStatus: .badRequest)
             guard try await passkeys.used(passkey, signCount: data.signCount, now: now, on: req.db) else {
-                throw PasskeyController.refused(.counterRegression)
+                throw PasskeyController.refused(.counterRegression, status: .badRequest)
             }
             try await sessions.reauthenticated(principal.sessionID, now: now, on: req.db)
             return try jsonResponse(["status": "reauthenticated"])
@@ -77,7 +78,8 @@ struct SessionController: Capability {
         }
         guard proven else {
             if password != nil { throw AuthError.wrongCurrentPassword }
-            throw SecondFactorController.invalidCode
+            // Signed in, so a 400, not a 401 a client could read as "logged out".
+            throw Problem(.badRequest, code: "invalid_code", title: "Invalid code", detail: "That code is not right; try the current one.")
         }
         try await throttle.succeeded(attempt, on: req.db.sql)
         try await sessions.reauthenticated(principal.sessionID, now: now, on: req.db)

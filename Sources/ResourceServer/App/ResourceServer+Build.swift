@@ -69,6 +69,7 @@ private func configure(_ app: Application, _ settings: ResourceServerSettings) a
     api.delete("projects", ":id", use: projects.delete)
     try app.register(collection: Actuator(database: app.db, role: "resource"))
     try app.register(collection: MetricsEndpoint(metrics: metrics, token: config.metricsToken))
+    try app.register(collection: try OpenAPIEndpoint(bundle: .module))
 
     app.middleware.use(ProblemMiddleware(routes: app.routes))
     app.middleware.use(DatabaseFailureMiddleware())
