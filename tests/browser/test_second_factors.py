@@ -300,4 +300,16 @@ def test_a_person_turns_on_two_step_verification_then_logs_in_with_a_code_and_wi
     page.get_by_role("button", name="Use your passkey").click()
     expect(page.get_by_role("heading", name=f"Hello, {a.first}")).to_be_visible()
 
+    # Turned off from the account page (just signed in: no confirm-it's-you), the password alone
+    # signs in again.
+    open_account(page, system)
+    section = page.get_by_role("region", name="Two-step verification")
+    section.get_by_role("button", name="Turn off", exact=True).click()
+    section.get_by_role("button", name="Turn off two-step verification").click()
+    expect(section).to_contain_text("Two-step verification is off.")
+    shots(page, "06-two-step-off")
+    log_out(page)
+    fill_login(page, a.email, a.password)
+    expect(page.get_by_role("heading", name=f"Hello, {a.first}")).to_be_visible()
+
     assert page_errors(console_errors) == []
