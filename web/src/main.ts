@@ -8,13 +8,13 @@ import { h, message, pageHeading } from "./dom";
 import { describeProblem, sessionEndedText } from "./messages";
 import { createRouter, type RouteMatch } from "./router";
 import { href, routes, safeNext, type RouteDefinition, type RouteName } from "./routes";
-import { keepSessionFresh, signedIn, storeSessionHooks } from "./session";
+import { keepSessionFresh, signedIn, storeSessionHooks, totpStatus } from "./session";
 import { createAppStore, signedOut, type Notice } from "./state";
 import { accountView } from "./views/account";
 import { callbackView } from "./views/callback";
 import { checkEmailView } from "./views/check-email";
 import { confirmAccountView } from "./views/confirm-account";
-import { createConfirmIdentityDialog } from "./views/confirm-identity";
+import { createConfirmIdentityDialog, type PasskeyCeremony } from "./views/confirm-identity";
 import type { View, ViewContext } from "./views/context";
 import { forgotPasswordView } from "./views/forgot-password";
 import { homeView } from "./views/home";
@@ -24,6 +24,7 @@ import { notFoundView } from "./views/not-found";
 import { registerView } from "./views/register";
 import { resendVerificationView } from "./views/resend-verification";
 import { resetPasswordView } from "./views/reset-password";
+import { passkeysSupported, type PasskeyScope } from "./webauthn";
 
 // The composition root: the one place that wires config, store, API client, router and views.
 
@@ -53,9 +54,18 @@ const client = createApiClient({
   channel,
   session: storeSessionHooks(store, () => leaveApp({ kind: "info", text: sessionEndedText }, true)),
   // "Needs recent authentication": asked in place, over the page that asked; leaving the page cancels it.
-  confirmIdentity: (prove) => confirmIdentity(prove, { email: store.getState().user?.email, signal: leaving?.signal }),
+  confirmIdentity: (prove) => {
+    const user = store.getState().user;
+    return confirmIdentity(prove, { email: user?.email, totp: totpStatus(user), passkey: passkeyCeremony(), signal: leaving?.signal });
+  },
 });
 const api = createApi(client);
+
+/** A passkey for "Confirm it's you", where this browser can use one: challenged exactly as a passkey sign-in is. */
+function passkeyCeremony(): PasskeyCeremony | null {
+  if (!passkeysSupported(window as unknown as PasskeyScope)) return null;
+  return { options: () => api.passkeyLoginOptions(), credentials: navigator.credentials };
+}
 const router = createRouter(routes, window, (match) => render(match, true));
 
 let leaving: AbortController | null = null;

@@ -39,10 +39,24 @@ export function describeProblem(problem: Problem): string {
 
 export const wrongPasswordText = "That password is not right.";
 
+export const passkeyNotUsedText = "That passkey could not be used.";
+
+/** How a person proves who they are in the "Confirm it's you" dialog. */
+export type ProofKind = "password" | "code" | "passkey";
+
 /** Why a proof in the "Confirm it's you" dialog (`POST /auth/reauthenticate`) was not accepted. */
-export function describeProofFailure(problem: Problem): string {
-  if (problem.code === "invalid_credentials") return wrongPasswordText;
-  if (problem.code === "validation_failed") return "Enter your password.";
+export function describeProofFailure(problem: Problem, kind: ProofKind = "password"): string {
+  switch (problem.code) {
+    case "invalid_credentials":
+      return wrongPasswordText;
+    case "invalid_code":
+      return wrongCodeText;
+    case "passkey_refused":
+      return passkeyNotUsedText;
+    case "validation_failed":
+      if (kind === "code") return "Enter the 6-digit code from your authenticator app.";
+      return kind === "passkey" ? passkeyNotUsedText : "Enter your password.";
+  }
   return describeProblem(problem);
 }
 
@@ -208,6 +222,9 @@ export const passkeysUnsupportedText =
   "This browser can't use passkeys. To add one, open your account page in a browser that supports them, such as a recent Chrome, Edge, Firefox or Safari.";
 
 export const passkeyCeremonyFailedText = "Your browser couldn't use a passkey. Please try again, or log in another way.";
+
+/** The "Confirm it's you" dialog's passkey prompt failed in the browser (not a refusal by the server). */
+export const passkeyProofFailedText = "Your browser couldn't use a passkey. Please try again, or confirm it's you another way.";
 
 export const passkeySecondStepUnsupportedText =
   "Your account asks for its passkey after the password, and this browser can't use passkeys. Log in with a browser that supports them, such as a recent Chrome, Edge, Firefox or Safari.";

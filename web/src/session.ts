@@ -47,6 +47,18 @@ export function totpStatus(user: unknown): boolean | null {
   return typeof mfa?.totp === "boolean" ? mfa.totp : null;
 }
 
+/**
+ * The ways the "Confirm it's you" dialog offers besides the password: a code from the
+ * authenticator app unless the server said TOTP is off (`totp` false; null when it did not say,
+ * and then the server answers a code it cannot check), and a passkey where the browser can use one.
+ */
+export function identityProofMethods(totp: boolean | null, passkeys: boolean): ("code" | "passkey")[] {
+  const methods: ("code" | "passkey")[] = [];
+  if (totp !== false) methods.push("code");
+  if (passkeys) methods.push("passkey");
+  return methods;
+}
+
 /** Connects the API client to the store: the CSRF token lives here, in memory only. */
 export function storeSessionHooks(store: AppStore, onLost: () => void): SessionHooks {
   return {

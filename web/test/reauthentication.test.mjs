@@ -3,7 +3,8 @@ import { describe, it } from "node:test";
 import { createApiClient } from "../.test-build/api/client.js";
 import { ApiError, cancellation, isCancellation } from "../.test-build/api/problem.js";
 import { localLock } from "../.test-build/api/tabs.js";
-import { describeProofFailure, wrongPasswordText } from "../.test-build/messages.js";
+import { describeProofFailure, passkeyNotUsedText, wrongCodeText, wrongPasswordText } from "../.test-build/messages.js";
+import { identityProofMethods } from "../.test-build/session.js";
 import { AUTH, RESOURCE, expired, fakeChannel, fakeFetch, fakeSession, json, tick } from "./helpers.mjs";
 
 const later = "2030-01-01T00:15:00Z";
@@ -226,12 +227,97 @@ describe("recent authentication: confirming it's you in place", () => {
   });
 });
 
+describe("confirming it's you with a code or a passkey", () => {
+  const credential = {
+    id: "cred-1",
+    rawId: "cred-1",
+    type: "public-key",
+    response: { clientDataJSON: "e30", authenticatorData: "AAAA", signature: "c2ln", userHandle: "dXNlcg" },
+    clientExtensionResults: {},
+  };
+  /** An Auth Server that accepts the code 123456 and the passkey `cred-1`. */
+  function secondFactorServer() {
+    let recent = false;
+    return (request) => {
+      if (request.path === "/auth/reauthenticate") {
+        const body = request.body ?? {};
+        if ("code" in body && body.code !== "123456") {
+          return json(400, { type: "about:blank", title: "Invalid code", status: 400, code: "invalid_code" });
+        }
+        if ("credential" in body && body.credential?.id !== "cred-1") {
+          return json(400, { type: "about:blank", title: "Passkey refused", status: 400, code: "passkey_refused" });
+        }
+        recent = "code" in body || "credential" in body;
+        return recent ? json(200, { status: "reauthenticated" }) : json(400, { type: "about:blank", title: "Bad", status: 400, code: "validation_failed" });
+      }
+      return recent ? new Response(null, { status: 204 }) : reauthenticationRequired();
+    };
+  }
+  /** A person who tries each proof in turn, noting what the dialog would say for a refused one. */
+  function trying(...proofs) {
+    const said = [];
+    const prompt = async (prove) => {
+      for (const proof of proofs) {
+        try {
+          await prove(proof);
+          return;
+        } catch (error) {
+          assert.ok(error instanceof ApiError);
+          said.push(describeProofFailure(error.problem, "code" in proof ? "code" : "passkey"));
+        }
+      }
+      throw cancellation();
+    };
+    return { prompt, said };
+  }
+
+  it("a wrong code is said, then the right one is sent as {code} and the action is retried", async () => {
+    const { prompt, said } = trying({ code: "000000" }, { code: "123456" });
+    const { client, fetch } = setup(secondFactorServer(), prompt);
+    await client.auth("DELETE", "/auth/identities/3f2c");
+    assert.deepEqual(said, ["That code is not right."]);
+    const proofs = fetch.calls.filter((call) => call.path === "/auth/reauthenticate");
+    assert.deepEqual(proofs.map((call) => call.body), [{ code: "000000" }, { code: "123456" }]);
+    assert.equal(proofs[1].headers.get("X-CSRF-TOKEN"), "session-csrf-1");
+    assert.equal(fetch.count("DELETE", "/auth/identities/3f2c"), 2);
+  });
+
+  it("a passkey's answer is sent as {credential}; a refused one is said", async () => {
+    const { prompt, said } = trying({ credential: { ...credential, id: "someone-else" } }, { credential });
+    const { client, fetch } = setup(secondFactorServer(), prompt);
+    await changePassword(client);
+    assert.deepEqual(said, ["That passkey could not be used."]);
+    const proofs = fetch.calls.filter((call) => call.path === "/auth/reauthenticate");
+    assert.deepEqual(proofs[1].body, { credential });
+    assert.equal(fetch.count("POST", "/auth/change-password"), 2);
+  });
+});
+
+describe("the ways to confirm it's you", () => {
+  it("offers the code unless the server said TOTP is off, and a passkey where the browser can use one", () => {
+    assert.deepEqual(identityProofMethods(true, true), ["code", "passkey"]);
+    assert.deepEqual(identityProofMethods(null, false), ["code"]);
+    assert.deepEqual(identityProofMethods(false, true), ["passkey"]);
+    assert.deepEqual(identityProofMethods(false, false), []);
+  });
+});
+
 describe("proof failures in words", () => {
   const problem = (code, status, extra = {}) => ({ type: "about:blank", title: "Refused", status, code, ...extra });
 
   it("says a wrong password plainly, and asks for an empty one", () => {
     assert.equal(describeProofFailure(problem("invalid_credentials", 400, { detail: "The current password is incorrect." })), "That password is not right.");
     assert.equal(describeProofFailure(problem("validation_failed", 400)), "Enter your password.");
+  });
+
+  it("says a wrong code or a refused passkey plainly, and asks for an empty code", () => {
+    assert.equal(describeProofFailure(problem("invalid_code", 400), "code"), wrongCodeText);
+    assert.equal(wrongCodeText, "That code is not right.");
+    assert.equal(describeProofFailure(problem("passkey_refused", 400), "passkey"), passkeyNotUsedText);
+    assert.equal(passkeyNotUsedText, "That passkey could not be used.");
+    assert.equal(describeProofFailure(problem("validation_failed", 400), "code"), "Enter the 6-digit code from your authenticator app.");
+    assert.equal(describeProofFailure(problem("validation_failed", 400), "passkey"), passkeyNotUsedText);
+    assert.equal(describeProofFailure(problem("rate_limited", 429, { retryAfter: 30 }), "code"), "Too many attempts. Please wait 30 seconds and try again.");
   });
 
   it("explains everything else as anywhere else", () => {

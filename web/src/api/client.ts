@@ -1,5 +1,6 @@
 import { ApiError, networkProblem, problemFromResponse } from "./problem";
 import { refreshLockName, type LockRunner, type TabChannel } from "./tabs";
+import type { AuthenticationResponseJSON } from "../webauthn";
 
 /**
  * The one API client. Every request carries cookies (`credentials: "include"`). Hooks, in the
@@ -36,8 +37,12 @@ export interface SessionHooks {
   lost(): void;
 }
 
-/** What a person can prove who they are with at `POST /auth/reauthenticate` (codes and passkeys will join). */
-export type IdentityProof = { password: string };
+/**
+ * What a person can prove who they are with at `POST /auth/reauthenticate`: the password, a
+ * 6-digit code from the authenticator app, or a passkey's answer to a challenge from
+ * `POST /auth/passkeys/login-options`.
+ */
+export type IdentityProof = { password: string } | { code: string } | { credential: AuthenticationResponseJSON };
 
 /**
  * Asks the person, in place, to prove who they are (CONTRACT "Needs recent authentication").

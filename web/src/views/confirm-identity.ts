@@ -1,8 +1,11 @@
 import type { IdentityProof } from "../api/client";
 import { ApiError, cancellation } from "../api/problem";
-import { h, uid, type Child } from "../dom";
+import { h, message, setButtonBusy, uid, type Child } from "../dom";
+import { authenticatorCode } from "../format";
 import { createForm } from "../forms";
-import { describeProofFailure } from "../messages";
+import { describeProofFailure, passkeyProofFailedText } from "../messages";
+import { identityProofMethods } from "../session";
+import { getPasskey, isCeremonyCancelled, type Credentials, type RequestOptionsJSON } from "../webauthn";
 
 export const confirmIdentityTitle = "Confirm it's you";
 
@@ -11,11 +14,20 @@ export interface ConfirmIdentityOptions {
   email?: string | null;
   /** Aborted when the page is left (navigation, logout in another tab): the dialog closes as if cancelled. */
   signal?: AbortSignal;
+  /** Whether TOTP is on (`mfa.totp` of `GET /auth/user`): false hides the code, null (not known) offers it. */
+  totp?: boolean | null;
+  /** Given where the browser can use passkeys: the challenge (`POST /auth/passkeys/login-options`) and the browser's prompt. */
+  passkey?: PasskeyCeremony | null;
+}
+
+export interface PasskeyCeremony {
+  options: () => Promise<RequestOptionsJSON>;
+  credentials: Credentials;
 }
 
 type Prove = (proof: IdentityProof) => Promise<void>;
 
-/** One way to prove who you are inside the dialog. Codes and passkeys will be more of these. */
+/** One way to prove who you are inside the dialog, by typing something in. */
 interface ProofMethod {
   element: HTMLElement;
   /** Where focus goes when the dialog opens. */
@@ -26,7 +38,8 @@ export type ConfirmIdentityDialog = (prove: Prove, options?: ConfirmIdentityOpti
 
 /**
  * The in-place "Confirm it's you" prompt the API client shows on `403 reauthentication_required`
- * (an `IdentityPrompt` once given its options): a modal dialog asking for the password. Resolves
+ * (an `IdentityPrompt` once given its options): a modal dialog asking for the password, or a code
+ * from the authenticator app, or a passkey. Resolves
  * once the server accepted a proof; rejects with an `AbortError` on Cancel, Escape, or when the
  * page is left. Focus moves into the dialog and goes back where it was when it closes.
  */
@@ -62,11 +75,14 @@ function openDialog(prove: Prove, options: ConfirmIdentityOptions, opener: HTMLE
     const titleId = uid("dialog-title");
     const descriptionId = uid("dialog-description");
     let settled = false;
+    // Ends a passkey prompt still open when the dialog closes.
+    const ceremony = new AbortController();
 
     const finish = (outcome: "proven" | "cancelled" | "left") => {
       if (settled) return;
       settled = true;
       signal?.removeEventListener("abort", leave);
+      ceremony.abort();
       if (dialog.open) dialog.close();
       dialog.remove();
       if (outcome === "proven") {
@@ -79,17 +95,44 @@ function openDialog(prove: Prove, options: ConfirmIdentityOptions, opener: HTMLE
     };
     const leave = () => finish("left");
 
-    const cancel = h("button", { type: "button", class: "button button-secondary" }, "Cancel");
-    cancel.addEventListener("click", () => finish("cancelled"));
+    // Each form has its own Cancel: only one form is in the dialog at a time.
+    const cancelButton = () => {
+      const cancel = h("button", { type: "button", class: "button button-secondary" }, "Cancel");
+      cancel.addEventListener("click", () => finish("cancelled"));
+      return cancel;
+    };
+    const proven = () => finish("proven");
 
-    const methods = [passwordMethod(prove, () => finish("proven"), cancel, options.email)];
+    const offered = identityProofMethods(options.totp ?? null, !!options.passkey);
+    const password = passwordMethod(prove, proven, cancelButton(), options.email);
+    const code = offered.includes("code") ? codeMethod(prove, proven, cancelButton()) : null;
+    const ledes = {
+      password: "For your security, enter your password again to continue.",
+      code: "For your security, enter a code from your authenticator app to continue.",
+    };
+    const lede = h("p", { id: descriptionId, class: "lede" }, ledes.password);
+    const formSlot = h("div", null, password.element);
+    const toggle = h("button", { type: "button", class: "link-button" }, "Use a code from your authenticator app");
+    let showing: "password" | "code" = "password";
+    toggle.addEventListener("click", () => {
+      showing = showing === "password" ? "code" : "password";
+      const method = showing === "code" && code ? code : password;
+      lede.textContent = ledes[showing];
+      toggle.textContent = showing === "code" ? "Use your password instead" : "Use a code from your authenticator app";
+      formSlot.replaceChildren(method.element);
+      method.initialFocus.focus();
+    });
+    const passkeySlot = h("div", { class: "status-slot" });
+    const passkeyButton = options.passkey ? passkeyMethod(options.passkey, prove, proven, passkeySlot, ceremony.signal) : null;
 
     const dialog = h(
       "dialog",
       { class: "dialog", role: "dialog", "aria-modal": "true", "aria-labelledby": titleId, "aria-describedby": descriptionId },
       h("h2", { id: titleId }, confirmIdentityTitle),
-      h("p", { id: descriptionId, class: "lede" }, "For your security, enter your password again to continue."),
-      methods.map((method) => method.element),
+      lede,
+      formSlot,
+      passkeyButton ? h("div", { class: "providers" }, h("p", { class: "divider" }, h("span", null, "or")), passkeySlot, passkeyButton) : null,
+      code ? h("p", { class: "dialog-alternative" }, toggle) : null,
       h("p", { class: "field-hint dialog-hint" }, "If you have no password, sign out and sign in again with your provider, then retry."),
     );
     // Escape: the browser's "cancel"; prevented so the dialog closes only through `finish`.
@@ -103,7 +146,7 @@ function openDialog(prove: Prove, options: ConfirmIdentityOptions, opener: HTMLE
 
     document.body.append(dialog);
     dialog.showModal();
-    methods[0].initialFocus.focus();
+    password.initialFocus.focus();
   });
 }
 
@@ -121,7 +164,7 @@ function passwordMethod(prove: Prove, proven: () => void, secondary: Child, emai
       } catch (error) {
         if (!(error instanceof ApiError)) throw error;
         // invalid_credentials, rate_limited (with the wait), …: said in the dialog, which stays open for another try.
-        form.alert("error", describeProofFailure(error.problem));
+        form.alert("error", describeProofFailure(error.problem, "password"));
         const input = form.input("password");
         input.focus();
         input.select();
@@ -131,6 +174,74 @@ function passwordMethod(prove: Prove, proven: () => void, secondary: Child, emai
     },
   });
   return { element: form.element, initialFocus: form.input("password") };
+}
+
+function codeMethod(prove: Prove, proven: () => void, secondary: Child): ProofMethod {
+  const form = createForm({
+    fields: [
+      {
+        name: "code",
+        label: "Authentication code",
+        hint: "Enter the 6-digit code from your authenticator app.",
+        autocomplete: "one-time-code",
+        required: true,
+        requiredMessage: "Enter the 6-digit code from your authenticator app.",
+        maxLength: 9,
+      },
+    ],
+    submitLabel: "Confirm",
+    busyLabel: "Confirming…",
+    secondary,
+    validate: (form) =>
+      form.value("code") && !authenticatorCode(form.value("code"))
+        ? [{ field: "code", code: "invalid_format", message: "Enter the 6 digits your authenticator app shows." }]
+        : [],
+    async onSubmit(form) {
+      try {
+        await prove({ code: authenticatorCode(form.value("code")) ?? "" });
+      } catch (error) {
+        if (!(error instanceof ApiError)) throw error;
+        form.alert("error", describeProofFailure(error.problem, "code"));
+        const input = form.input("code");
+        input.focus();
+        input.select();
+        return;
+      }
+      proven();
+    },
+  });
+  form.input("code").setAttribute("inputmode", "numeric");
+  return { element: form.element, initialFocus: form.input("code") };
+}
+
+/**
+ * "Use a passkey": the server's challenge, the browser's prompt, then the answer as the proof.
+ * Closing the prompt (or its timing out) goes back to the dialog without a word.
+ */
+function passkeyMethod(passkey: PasskeyCeremony, prove: Prove, proven: () => void, slot: HTMLElement, signal: AbortSignal): HTMLButtonElement {
+  const label = "Use a passkey";
+  const button = h("button", { type: "button", class: "button button-secondary button-block" }, label);
+  button.addEventListener("click", async () => {
+    setButtonBusy(button, "Waiting for your passkey…", label);
+    slot.replaceChildren();
+    try {
+      const options = await passkey.options();
+      if (signal.aborted) return;
+      const credential = await getPasskey(passkey.credentials, options, signal);
+      if (signal.aborted) return;
+      await prove({ credential });
+    } catch (error) {
+      if (signal.aborted) return;
+      setButtonBusy(button, null, label);
+      button.focus();
+      if (isCeremonyCancelled(error)) return;
+      if (!(error instanceof ApiError)) console.error(error);
+      slot.replaceChildren(message("error", error instanceof ApiError ? describeProofFailure(error.problem, "passkey") : passkeyProofFailedText));
+      return;
+    }
+    proven();
+  });
+  return button;
 }
 
 /**
