@@ -37,6 +37,12 @@ extension AuthServerConfiguration {
         cookieDomain = reader.optional("GATEHOUSE_COOKIE_DOMAIN")
         providers = try reader.providers()
         metricsToken = reader.optional("GATEHOUSE_METRICS_TOKEN")
+        if let scale = reader.optional("GATEHOUSE_RATE_LIMIT_SCALE") {
+            guard let value = Double(scale), value >= 0.01, value <= 10_000 else {
+                throw ConfigurationError(name: "GATEHOUSE_RATE_LIMIT_SCALE", reason: "expected a number from 0.01 to 10000")
+            }
+            rateLimitScale = value
+        }
         switch TrustedProxies.parse(reader.string("GATEHOUSE_TRUSTED_PROXIES", "")) {
         case .success(let proxies): trustedProxies = proxies
         case .failure(let invalid):

@@ -43,6 +43,18 @@ struct ConfigurationTests {
     }
 }
 
+@Suite("Rate-limit scale")
+struct RateLimitScaleTests {
+    @Test("GATEHOUSE_RATE_LIMIT_SCALE multiplies the limits; nonsense is refused naming the variable")
+    func scale() throws {
+        #expect(try AuthServerConfiguration(environment: [:]).rateLimitScale == 1)
+        #expect(try AuthServerConfiguration(environment: ["GATEHOUSE_RATE_LIMIT_SCALE": "2.5"]).rateLimitScale == 2.5)
+        for bad in ["0", "lots", "100000"] {
+            #expect(throws: (any Error).self) { try AuthServerConfiguration(environment: ["GATEHOUSE_RATE_LIMIT_SCALE": bad]) }
+        }
+    }
+}
+
 @Suite("Logging")
 struct LoggingTests {
     final class Recorder: LogHandler, @unchecked Sendable {

@@ -46,7 +46,7 @@ private func configure(_ app: Application, _ settings: AuthServerSettings) async
     app.lifecycle.use(HashingPoolShutdown(pool: hashingPool))
     let hasher = try PasswordHasher(parameters: settings.passwordHashing.parameters, pool: hashingPool)
     let passwordPolicy = PasswordPolicy(commonPasswords: try CommonPasswords.bundled())
-    let rateLimiter = RateLimiter(limits: settings.rateLimits, metrics: metrics)
+    let rateLimiter = RateLimiter(limits: settings.rateLimits.scaled(by: config.rateLimitScale), metrics: metrics)
     let outboxSeal = try AtRestSeal.load(directory: config.keysDirectory)
     let outbox = Outbox(rateLimiter: rateLimiter, seal: outboxSeal, metrics: metrics)
     let templates = MailTemplates(authURL: config.authURL, spaURL: config.spaURL)

@@ -32,6 +32,9 @@ public struct AuthServerConfiguration: Sendable {
     public var trustedProxies: TrustedProxies = .none
     /// When set, `GET /actuator/prometheus` needs `Authorization: Bearer` with it (`GATEHOUSE_METRICS_TOKEN`).
     public var metricsToken: String?
+    /// Multiplies every rate limit (`GATEHOUSE_RATE_LIMIT_SCALE`, default 1): more for a population
+    /// behind one large NAT, or for load and fuzz testing from one machine.
+    public var rateLimitScale: Double = 1
 
     public init() {}
 

@@ -23,4 +23,15 @@ struct RateLimits: Sendable {
     /// Mails to one recipient (confirmation, reset, notices): beyond it requests still answer 202
     /// but send nothing, and make no link.
     var mailPerRecipient = Rule(limit: 10, window: 3600)
+
+    /// Every limit multiplied by `factor` (windows unchanged), at least 1.
+    func scaled(by factor: Double) -> RateLimits {
+        guard factor != 1 else { return self }
+        func scale(_ rule: Rule) -> Rule { Rule(limit: max(1, Int((Double(rule.limit) * factor).rounded())), window: rule.window) }
+        return RateLimits(
+            loginPerAccountAndAddress: scale(loginPerAccountAndAddress), loginPerAddress: scale(loginPerAddress),
+            loginPerAccount: scale(loginPerAccount), loginPerKnownDevice: scale(loginPerKnownDevice),
+            registerPerAddress: scale(registerPerAddress), mailRequestPerAddress: scale(mailRequestPerAddress),
+            resetPerAddress: scale(resetPerAddress), mailPerRecipient: scale(mailPerRecipient))
+    }
 }
