@@ -62,10 +62,7 @@ struct SecondFactorController: Capability {
         let principal = try req.principal
         let code = try Self.code(req.content.decode(CodeRequest.self).code)
         let now = clock.now()
-        guard let codes = try await store.confirm(principal.userID, code: code, now: now, on: req.db) else {
-            // Signed in, so not a 401 (which a client could read as "logged out").
-            throw Problem(.badRequest, code: "invalid_code", title: "Invalid code", detail: "That code is not right; enter the one your app shows now.")
-        }
+        guard let codes = try await store.confirm(principal.userID, code: code, now: now, on: req.db) else { throw Self.wrongCodeWhileSignedIn }
         try await SecurityEvents.record(.mfaEnabled, user: principal.userID.uuid, session: principal.sessionID.uuid, client: req.client, now: now, on: req.db)
         return try jsonResponse(RecoveryCodes(recoveryCodes: codes))
     }
@@ -125,6 +122,9 @@ struct SecondFactorController: Capability {
     }
 
     static let invalidCode = Problem(.unauthorized, code: "invalid_code", title: "Invalid code", detail: "That code is not right; try the current one.")
+    /// The same for a signed-in caller: a 400, not a 401 a client could read as "logged out".
+    static let wrongCodeWhileSignedIn = Problem(
+        .badRequest, code: "invalid_code", title: "Invalid code", detail: "That code is not right; enter the one your app shows now.")
     static let expiredToken = Problem(
         .unauthorized, code: "invalid_code", title: "Sign in again", detail: "This sign-in has expired or had too many wrong codes; enter your password again.")
     static let alreadyEnabled = Problem(

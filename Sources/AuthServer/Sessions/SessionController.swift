@@ -78,8 +78,7 @@ struct SessionController: Capability {
         }
         guard proven else {
             if password != nil { throw AuthError.wrongCurrentPassword }
-            // Signed in, so a 400, not a 401 a client could read as "logged out".
-            throw Problem(.badRequest, code: "invalid_code", title: "Invalid code", detail: "That code is not right; try the current one.")
+            throw SecondFactorController.wrongCodeWhileSignedIn
         }
         try await throttle.succeeded(attempt, on: req.db.sql)
         try await sessions.reauthenticated(principal.sessionID, now: now, on: req.db)
