@@ -25,17 +25,6 @@ struct PasskeyAssertions: Sendable {
     let store: PasskeyStore
     let relyingParty: RelyingParty
 
-    static let cookieName = "gatehouse_webauthn"
-
-    /// The cookie naming the browser a sign-in or re-authentication challenge belongs to; sent to
-    /// every `/auth` route that takes an assertion, never cross-site.
-    static func browserCookie(_ value: String, policy: CookiePolicy, until: Date, now: Date) -> CookieSpec {
-        var cookie = policy.knownDevice(value, expiresAt: until, now: now)
-        cookie.name = cookieName
-        cookie.path = "/auth"
-        return cookie
-    }
-
     func verify(
         _ credential: AssertionJSON, in req: Request, of user: UserID?, requireUserVerification: Bool, now: Date,
         refusedStatus: HTTPStatus = .unauthorized
@@ -47,7 +36,7 @@ struct PasskeyAssertions: Sendable {
             let signature = PasskeyController.bytes(credential.response.signature),
             let challenge = PasskeyController.challenge(in: clientData)
         else { throw PasskeyController.refused(.malformed, status: refusedStatus) }
-        guard let browser = req.cookie(named: Self.cookieName).flatMap(UUID.init(uuidString:)),
+        guard let browser = req.cookie(named: CookiePolicy.webAuthnBrowserName).flatMap(UUID.init(uuidString:)),
             try await store.spendChallenge(challenge, purpose: .authenticate, binding: browser, now: now, on: req.db)
         else { throw PasskeyController.refused(.wrongChallenge, status: refusedStatus) }
         guard let passkey = try await store.find(credentialID: credentialID, on: req.db), user == nil || user == passkey.userID else {

@@ -146,7 +146,7 @@ struct PasskeyController: Capability {
             "challenge": Base64URL.encode(Data(challenge)), "rpId": relyingParty.id, "timeout": Int(store.challengeLifetime * 1000),
             "userVerification": "required", "allowCredentials": [[String: String]](),
         ] as [String: Any])
-        response.setCookie(PasskeyAssertions.browserCookie(browser.uuidString, policy: cookies, until: now + store.challengeLifetime, now: now))
+        response.setCookie(cookies.webAuthnBrowser(browser.uuidString, until: now + store.challengeLifetime, now: now))
         return response
     }
 
@@ -170,7 +170,7 @@ struct PasskeyController: Capability {
         else { throw Self.refused(.counterRegression) }
         let attempt = LoginThrottle.Attempt(account: user.email, client: req.client, knownDevice: nil)
         let response = try await completion.complete(try user.account, attempt: attempt, now: now, for: req)
-        response.setCookie(PasskeyAssertions.browserCookie("", policy: cookies, until: now, now: now))
+        response.setCookie(cookies.webAuthnBrowser("", until: now, now: now))
         return response
     }
 

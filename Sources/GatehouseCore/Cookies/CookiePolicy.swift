@@ -27,6 +27,7 @@ public struct CookiePolicy: Sendable {
     public static let federationCallbackPath = "/login/oauth2/code"
     public static let knownDeviceName = "gatehouse_device"
     public static let knownDevicePath = "/auth/login"
+    public static let webAuthnBrowserName = "gatehouse_webauthn"
 
     public let secure: Bool
     public let accessTokenDomain: String?
@@ -54,6 +55,14 @@ public struct CookiePolicy: Sendable {
     /// its owner out (OWASP's device cookie). Sent only to the login routes, and never cross-site.
     public func knownDevice(_ token: String, expiresAt: Date, now: Date) -> CookieSpec {
         var spec = cookie(Self.knownDeviceName, token, path: Self.knownDevicePath, domain: nil, until: expiresAt, now: now)
+        spec.sameSite = .strict
+        return spec
+    }
+
+    /// Names the browser a passkey challenge (sign-in or re-authentication) was given to, so an
+    /// assertion is accepted only from it. Sent to the `/auth` routes that take one, never cross-site.
+    public func webAuthnBrowser(_ id: String, until: Date, now: Date) -> CookieSpec {
+        var spec = cookie(Self.webAuthnBrowserName, id, path: Self.refreshTokenPath, domain: nil, until: until, now: now)
         spec.sameSite = .strict
         return spec
     }
