@@ -125,6 +125,7 @@ let package = Package(
                 "GatehouseCore",
                 "GatehouseGuard",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Fluent", package: "fluent"),
                 .product(name: "Vapor", package: "vapor"),
             ],
             swiftSettings: strict

@@ -86,4 +86,8 @@ extension Problem {
     }
 
     public static let notFound = Problem(.notFound, code: "not_found", title: "Not found", detail: "No such resource.")
+
+    /// Signed in, but without the role the route needs.
+    public static let forbidden = Problem(
+        .forbidden, code: "forbidden", title: "Forbidden", detail: "Your account does not have the role this needs.")
 }

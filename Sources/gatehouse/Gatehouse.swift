@@ -14,7 +14,7 @@ struct Gatehouse: AsyncParsableCommand {
         commandName: "gatehouse",
         abstract: "Self-hosted authentication: Auth Server, Resource Server and SPA.",
         version: Actuator.version,
-        subcommands: [Auth.self, Resource.self, Web.self, Dev.self, Keys.self])
+        subcommands: [Auth.self, Resource.self, Web.self, Dev.self, Keys.self, Users.self, Events.self])
 }
 
 /// Flags shared by every server role; each overrides its environment variable.
@@ -49,8 +49,8 @@ struct CommonOptions: ParsableArguments {
         }
     }
 
-    func bootstrapLogging() {
-        let level = log ?? ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+    func bootstrapLogging(default fallback: Logger.Level = .info) {
+        let level = log ?? ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? fallback
         let json = ProcessInfo.processInfo.environment["LOG_FORMAT"]?.lowercased() == "json"
         LoggingSystem.bootstrap { label in
             var handler: any LogHandler = json ? JSONLogHandler(label: label) : StreamLogHandler.standardOutput(label: label)

@@ -37,6 +37,15 @@ extension AuthServerConfiguration {
         cookieDomain = reader.optional("GATEHOUSE_COOKIE_DOMAIN")
         providers = try reader.providers()
         metricsToken = reader.optional("GATEHOUSE_METRICS_TOKEN")
+        if let receivers = reader.optional("GATEHOUSE_EVENT_RECEIVERS") {
+            let urls = receivers.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            if urls != ["none"] {
+                for url in urls where URL(string: url)?.scheme.map({ ["http", "https"].contains($0) }) != true {
+                    throw ConfigurationError(name: "GATEHOUSE_EVENT_RECEIVERS", reason: "expected http(s) URLs separated by commas, or none")
+                }
+            }
+            eventReceivers = urls == ["none"] ? [] : urls
+        }
         if let scale = reader.optional("GATEHOUSE_RATE_LIMIT_SCALE") {
             guard let value = Double(scale), value >= 0.01, value <= 10_000 else {
                 throw ConfigurationError(name: "GATEHOUSE_RATE_LIMIT_SCALE", reason: "expected a number from 0.01 to 10000")

@@ -2,17 +2,21 @@ import Fluent
 import Foundation
 import GatehouseCore
 import GatehouseDatabase
+import GatehouseMail
 import SQLKit
 
 /// What an emailed one-time token is for, with its lifetime.
 enum OneTimePurpose: String {
     case confirmAccount = "confirm_account"
     case resetPassword = "reset_password"
+    /// Moves the account to the address the link was mailed to.
+    case changeEmail = "change_email"
 
     var lifetime: TimeInterval {
         switch self {
         case .confirmAccount: return 24 * 3600
         case .resetPassword: return 30 * 60
+        case .changeEmail: return 3600
         }
     }
 }
@@ -33,7 +37,8 @@ struct PendingRegistration: Codable, Sendable {
 enum OneTimeTokens {
     /// Creates a token for `user` and returns the secret.
     static func issue(
-        _ purpose: OneTimePurpose, for user: UserID, registration: PendingRegistration? = nil, now: Date, on db: any Database
+        _ purpose: OneTimePurpose, for user: UserID, registration: PendingRegistration? = nil, newEmail: EmailAddress? = nil, now: Date,
+        on db: any Database
     ) async throws -> String {
         let secret = Secrets.token()
         let record = OneTimeTokenRecord()
@@ -42,6 +47,7 @@ enum OneTimeTokens {
         record.userID = user.uuid
         record.createdAt = now
         record.expiresAt = now + purpose.lifetime
+        record.newEmail = newEmail?.value
         record.registration = try registration.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
         try await record.create(on: db)
         return secret
@@ -104,6 +110,8 @@ final class OneTimeTokenRecord: Model, @unchecked Sendable {
     @OptionalField(key: "used_at") var usedAt: Date?
     /// A confirmation link's registration (JSON of ``PendingRegistration``).
     @OptionalField(key: "registration") var registration: String?
+    /// An email-change link's new address.
+    @OptionalField(key: "new_email") var newEmail: String?
 
     init() {}
 

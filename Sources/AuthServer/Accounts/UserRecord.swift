@@ -22,6 +22,8 @@ final class UserRecord: Model, @unchecked Sendable {
     @OptionalField(key: "marketing_opt_in_at") var marketingOptInAt: Date?
     @Field(key: "created_at") var createdAt: Date
     @Field(key: "updated_at") var updatedAt: Date
+    /// Set while an administrator has disabled the account: no sign-in, no refresh.
+    @OptionalField(key: "disabled_at") var disabledAt: Date?
 
     init() {}
 
@@ -39,14 +41,17 @@ final class UserRecord: Model, @unchecked Sendable {
 
     /// What a password login needs of the account at `email`: the account and its password hash, in
     /// one plain query (this runs on every login, where Fluent's model reflection showed).
-    static func credentials(email: EmailAddress, on db: any Database) async throws -> (account: Account, passwordHash: String?)? {
+    static func credentials(email: EmailAddress, on db: any Database) async throws -> (account: Account, passwordHash: String?, disabled: Bool)? {
         guard let row = try await db.sql.raw("""
-            SELECT id, email, first_name, last_name, email_verified_at, roles, password_hash FROM users
+            SELECT id, email, first_name, last_name, email_verified_at, roles, password_hash, disabled_at FROM users
             WHERE email = \(bind: email.value)
             """).first()
         else { return nil }
         let account = try Account(id: UserID(uuid: try row.decode(column: "id", as: UUID.self)), row: row)
-        return (account, try row.decode(column: "password_hash", as: String?.self))
+        return (
+            account, try row.decode(column: "password_hash", as: String?.self),
+            try row.decode(column: "disabled_at", as: Date?.self) != nil
+        )
     }
 
     static func createSchema(on database: any Database) async throws {

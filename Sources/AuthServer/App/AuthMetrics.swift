@@ -8,6 +8,7 @@ import Vapor
 struct AuthMetrics: Sendable {
     enum LoginOutcome: String, CaseIterable {
         case success, invalidCredentials = "invalid_credentials", emailNotVerified = "email_not_verified"
+        case accountDisabled = "account_disabled"
         case rateLimited = "rate_limited", busy
     }
 

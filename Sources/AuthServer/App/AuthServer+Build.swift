@@ -65,6 +65,9 @@ private func configure(_ app: Application, _ settings: AuthServerSettings) async
         ($0.id, OIDCProvider(configuration: $0, client: app.http.client.shared, clock: clock, leeway: config.clockLeeway) as any IdentityProvider)
     })
 
+    let administration = AccountAdministration(sessions: sessions, clock: clock)
+    app.accountAdministration = administration
+
     app.middleware = .init()
     app.middleware.use(HTTPMetricsMiddleware(metrics: serverMetrics))
     app.middleware.use(CORSMiddleware(configuration: .gatehouse(allowing: config.spaURL)))
@@ -104,6 +107,14 @@ private func configure(_ app: Application, _ settings: AuthServerSettings) async
             issuer: issuer, verifier: verifier,
             ledger: ledger, cookies: cookies, clock: clock, authURL: config.authURL, spaURL: config.spaURL),
         SecurityEventController(signedIn: signedIn),
+        AdminController(administration: administration, signedIn: signedIn, csrf: csrf),
+        EmailChangeController(
+            signedIn: signedIn, recentAuthentication: recentAuthentication, csrf: csrf, outbox: outbox, templates: templates,
+            rateLimiter: rateLimiter, clock: clock, spaURL: config.spaURL),
+        AccountController(
+            signedIn: signedIn, recentAuthentication: recentAuthentication, csrf: csrf, outbox: outbox, templates: templates,
+            events: EventDeliveries(issuer: issuer, authURL: config.authURL, receivers: config.eventReceiverURLs), cookies: cookies,
+            clock: clock),
         DiscoveryController(keys: keys, issuer: config.authURL),
         Actuator(database: app.db, role: "auth"),
         MetricsEndpoint(metrics: serverMetrics, token: config.metricsToken),
@@ -120,6 +131,22 @@ private func configure(_ app: Application, _ settings: AuthServerSettings) async
         app.lifecycle.use(BackgroundJobs(
             outbox: OutboxWorker(database: app.db, mailer: mailer, seal: outboxSeal, clock: clock, logger: app.logger, metrics: metrics),
             linkRequests: LinkRequestWorker(database: app.db, outbox: outbox, templates: templates, clock: clock, logger: app.logger),
-            housekeeping: Housekeeping(database: app.db, sessions: sessions, clock: clock, logger: app.logger)))
+            housekeeping: Housekeeping(database: app.db, sessions: sessions, clock: clock, logger: app.logger),
+            events: EventDeliveryWorker(database: app.db, client: app.http.client.shared, clock: clock, logger: app.logger)))
+    }
+}
+
+extension Application {
+    private struct AdministrationKey: StorageKey {
+        typealias Value = AccountAdministration
+    }
+
+    /// The administrative operations on this server's database, for `gatehouse users` and `gatehouse events`.
+    public internal(set) var accountAdministration: AccountAdministration {
+        get {
+            guard let administration = storage[AdministrationKey.self] else { fatalError("not an Auth Server application") }
+            return administration
+        }
+        set { storage[AdministrationKey.self] = newValue }
     }
 }

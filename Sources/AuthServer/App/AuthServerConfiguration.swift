@@ -35,6 +35,12 @@ public struct AuthServerConfiguration: Sendable {
     /// Multiplies every rate limit (`GATEHOUSE_RATE_LIMIT_SCALE`, default 1): more for a population
     /// behind one large NAT, or for load and fuzz testing from one machine.
     public var rateLimitScale: Double = 1
+    /// Where account events (an account deleted) are pushed as Security Event Tokens
+    /// (`GATEHOUSE_EVENT_RECEIVERS`); nil: the Resource Server's `/events`.
+    public var eventReceivers: [String]?
+
+    /// The receivers events go to: configured, or the Resource Server by default.
+    public var eventReceiverURLs: [String] { eventReceivers ?? ["\(resourceURL)/events"] }
 
     public init() {}
 

@@ -2,15 +2,17 @@ import Foundation
 import NIOConcurrencyHelpers
 import Vapor
 
-/// Starts the outbox worker, the link-request worker and housekeeping with the application and
+/// Starts the outbox worker, the link-request worker, housekeeping and event delivery with the application and
 /// stops them with it.
 final class BackgroundJobs: LifecycleHandler, Sendable {
     private let outbox: OutboxWorker
     private let linkRequests: LinkRequestWorker
     private let housekeeping: Housekeeping
+    private let events: EventDeliveryWorker
     private let tasks = NIOLockedValueBox<[Task<Void, Never>]>([])
 
-    init(outbox: OutboxWorker, linkRequests: LinkRequestWorker, housekeeping: Housekeeping) {
+    init(outbox: OutboxWorker, linkRequests: LinkRequestWorker, housekeeping: Housekeeping, events: EventDeliveryWorker) {
+        self.events = events
         self.outbox = outbox
         self.linkRequests = linkRequests
         self.housekeeping = housekeeping
@@ -20,8 +22,12 @@ final class BackgroundJobs: LifecycleHandler, Sendable {
         let outbox = self.outbox
         let linkRequests = self.linkRequests
         let housekeeping = self.housekeeping
+        let events = self.events
         tasks.withLockedValue {
-            $0 = [Task { await outbox.run() }, Task { await linkRequests.run() }, Task { await housekeeping.run() }]
+            $0 = [
+                Task { await outbox.run() }, Task { await linkRequests.run() }, Task { await housekeeping.run() },
+                Task { await events.run() },
+            ]
         }
     }
 

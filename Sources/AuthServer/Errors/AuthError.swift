@@ -8,6 +8,8 @@ enum AuthError: ProblemConvertible, Equatable {
     case invalidCredentials
     case wrongCurrentPassword
     case emailNotVerified
+    /// An administrator has disabled the account; only said after a correct password or passkey.
+    case accountDisabled
     case sessionExpired(clearing: [CookieSpec])
     case invalidToken
     case sessionNotFound
@@ -22,6 +24,8 @@ enum AuthError: ProblemConvertible, Equatable {
             return Problem(.badRequest, code: "invalid_credentials", title: "Invalid credentials", detail: "The current password is incorrect.")
         case .emailNotVerified:
             return Problem(.forbidden, code: "email_not_verified", title: "Email not verified", detail: "Confirm your email address before logging in; you can ask for a new link.")
+        case .accountDisabled:
+            return Problem(.forbidden, code: "account_disabled", title: "Account disabled", detail: "This account has been disabled; contact the administrator.")
         case .sessionExpired(let cookies):
             return Problem(.unauthorized, code: "session_expired", title: "Session expired", detail: "The session has ended; log in again.", cookies: cookies)
         case .invalidToken:

@@ -112,6 +112,8 @@ struct FederationController: Capability {
             return failure(error)
         } catch let error as IDTokenRejection {
             return failure(code: error.rawValue)
+        } catch AuthError.accountDisabled {
+            return failure(code: "account_disabled")
         }
     }
 

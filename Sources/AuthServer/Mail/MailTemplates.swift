@@ -60,6 +60,40 @@ struct MailTemplates: Sendable {
             link: "\(spaURL)/account", linkLabel: "Open my account", footer: nil)
     }
 
+    func confirmEmailChange(to email: String, firstName: String, token: String) -> MailMessage {
+        message(
+            to: email, subject: "Confirm your new email address", greeting: firstName,
+            lines: ["Someone (hopefully you) asked to move a Gatehouse account to this address.",
+                    "Confirm it within an hour by opening this link; until then the account keeps its old address:"],
+            link: "\(authURL)/auth/confirm-email-change?token=\(token)", linkLabel: "Use this address",
+            footer: "If you did not ask for this, ignore this mail and nothing will happen.")
+    }
+
+    func emailChangeRequested(to email: String, firstName: String, newEmail: String) -> MailMessage {
+        message(
+            to: email, subject: "Your email address is about to change", greeting: firstName,
+            lines: ["Someone signed in to your Gatehouse account asked to change its address to \(newEmail).",
+                    "The change happens only when the link sent there is opened. If this was not you, review your account and change your password now:"],
+            link: "\(spaURL)/account", linkLabel: "Open my account", footer: nil)
+    }
+
+    func emailInUse(to email: String) -> MailMessage {
+        message(
+            to: email, subject: "This address already has an account", greeting: "",
+            lines: ["Someone asked to move a Gatehouse account to this address, which already has an account of its own, so nothing was changed.",
+                    "If it was you, sign in to that account instead:"],
+            link: "\(spaURL)/login", linkLabel: "Log in",
+            footer: "If it was not you, you can ignore this mail.")
+    }
+
+    func accountDeleted(to email: String, firstName: String) -> MailMessage {
+        message(
+            to: email, subject: "Your account was deleted", greeting: firstName,
+            lines: ["Your Gatehouse account and everything it held were deleted, as you asked.",
+                    "You are welcome back at any time:"],
+            link: "\(spaURL)/register", linkLabel: "Create a new account", footer: nil)
+    }
+
     private func message(to: String, subject: String, greeting: String, lines: [String], link: String, linkLabel: String, footer: String?) -> MailMessage {
         let name = greeting.isEmpty ? "Hello," : "Hello \(greeting),"
         let text = ([name, ""] + lines + ["", link, ""] + (footer.map { [$0, ""] } ?? []) + ["— Gatehouse"]).joined(separator: "\n")

@@ -23,6 +23,8 @@ struct RateLimits: Sendable {
     /// Mails to one recipient (confirmation, reset, notices): beyond it requests still answer 202
     /// but send nothing, and make no link.
     var mailPerRecipient = Rule(limit: 10, window: 3600)
+    /// Email-change requests of one account: each mails two addresses.
+    var emailChangePerAccount = Rule(limit: 5, window: 3600)
 
     /// Every limit multiplied by `factor` (windows unchanged), at least 1.
     func scaled(by factor: Double) -> RateLimits {
@@ -32,6 +34,7 @@ struct RateLimits: Sendable {
             loginPerAccountAndAddress: scale(loginPerAccountAndAddress), loginPerAddress: scale(loginPerAddress),
             loginPerAccount: scale(loginPerAccount), loginPerKnownDevice: scale(loginPerKnownDevice),
             registerPerAddress: scale(registerPerAddress), mailRequestPerAddress: scale(mailRequestPerAddress),
-            resetPerAddress: scale(resetPerAddress), mailPerRecipient: scale(mailPerRecipient))
+            resetPerAddress: scale(resetPerAddress), mailPerRecipient: scale(mailPerRecipient),
+            emailChangePerAccount: scale(emailChangePerAccount))
     }
 }

@@ -25,8 +25,9 @@ struct SecurityEventController: Capability {
 
     func list(_ req: Request) async throws -> Response {
         let principal = try req.principal
+        // Without what the caller did as an administrator to other accounts (that is in /admin/events).
         let events = try await SecurityEventRecord.query(on: req.db)
-            .filter(\.$userID == principal.userID.uuid).sort(\.$createdAt, .descending).limit(limit).all()
+            .filter(\.$userID == principal.userID.uuid).filter(\.$targetID == nil).sort(\.$createdAt, .descending).limit(limit).all()
         return try jsonResponse(events.map {
             EventDTO(kind: $0.kind, at: iso8601($0.createdAt), ipAddress: $0.ipAddress, userAgent: $0.userAgent ?? "")
         })

@@ -20,11 +20,22 @@ enum SecurityEventKind: String {
     case passkeyRemoved = "passkey_removed"
     /// A passkey's signature counter went backwards: perhaps a cloned authenticator. Refused.
     case passkeyCounterRegression = "passkey_counter_regression"
+    case emailChanged = "email_changed"
+    case accountDisabled = "account_disabled"
+    case accountEnabled = "account_enabled"
+    case rolesChanged = "roles_changed"
 }
 
 enum SecurityEvents {
-    static func record(_ kind: SecurityEventKind, user: UUID?, session: UUID?, client: ClientInfo, now: Date, on db: any Database) async throws {
+    /// Records `kind` for `user`. An administrator's change is recorded twice: on the account, with
+    /// the administrator as `actor`, and on the administrator, with the account as `target`.
+    static func record(
+        _ kind: SecurityEventKind, user: UUID?, session: UUID?, actor: UUID? = nil, target: UUID? = nil, client: ClientInfo, now: Date,
+        on db: any Database
+    ) async throws {
         let event = SecurityEventRecord()
+        event.actorID = actor
+        event.targetID = target
         event.kind = kind.rawValue
         event.userID = user
         event.sessionID = session
@@ -47,6 +58,10 @@ final class SecurityEventRecord: Model, @unchecked Sendable {
     @Field(key: "ip_address") var ipAddress: String
     @OptionalField(key: "user_agent") var userAgent: String?
     @Field(key: "created_at") var createdAt: Date
+    /// The administrator who made this change to the account (nil: the person, or the system).
+    @OptionalField(key: "actor_id") var actorID: UUID?
+    /// The account an administrator changed, on the administrator's own record of it.
+    @OptionalField(key: "target_id") var targetID: UUID?
 
     init() {}
 

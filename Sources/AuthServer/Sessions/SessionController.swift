@@ -120,6 +120,7 @@ struct SessionController: Capability {
             switch error {
             case .invalidCredentials: metrics.login(.invalidCredentials)
             case .emailNotVerified: metrics.login(.emailNotVerified)
+            case .accountDisabled: metrics.login(.accountDisabled)
             case .rateLimited: metrics.login(.rateLimited)
             default: break
             }
@@ -145,7 +146,7 @@ struct SessionController: Capability {
             account: accountKey, client: req.client, knownDevice: await devices.device(in: req, for: accountKey))
         try await throttle.count(attempt, now: now, on: req.db.sql)
 
-        var found: (account: Account, passwordHash: String?)?
+        var found: (account: Account, passwordHash: String?, disabled: Bool)?
         if let email { found = try await UserRecord.credentials(email: email, on: req.db) }
         guard try await hasher.verify(password, against: found?.passwordHash), let account = found?.account else {
             // Recorded whether or not the address has an account, so both cost the same write.
@@ -153,6 +154,7 @@ struct SessionController: Capability {
             throw AuthError.invalidCredentials
         }
         guard account.emailVerified else { throw AuthError.emailNotVerified }
+        guard found?.disabled == false else { throw AuthError.accountDisabled }
         // With a second factor, the password alone signs no one in (and its counts stay until the
         // second step succeeds).
         // Two-step verification is on when TOTP is (it comes with recovery codes, so losing a device

@@ -52,11 +52,16 @@ struct SessionStore: Sendable {
         let jti = TokenID.random()
         let expiresAt = now + sessionMaxAge
         let refresh = try tokens.refreshToken(user: account.id, session: session, jti: jti, sessionExpiresAt: expiresAt, now: now)
-        try await db.sql.raw("""
+        // Inserted only while the account is enabled: every way of signing in ends here, so this one
+        // condition keeps a disabled account out, even one disabled while its sign-in was under way.
+        let started = try await db.sql.raw("""
             INSERT INTO sessions (id, user_id, created_at, last_used_at, expires_at, user_agent, ip_address, current_jti, generation, authenticated_at)
-            VALUES (\(bind: session.uuid), \(bind: account.id.uuid), \(bind: now), \(bind: now), \(bind: expiresAt),
-              \(bind: String(client.userAgent.prefix(512))), \(bind: client.ipAddress), \(bind: jti.uuid), 0, \(bind: now))
-            """).run()
+            SELECT \(bind: session.uuid), id, \(bind: now), \(bind: now), \(bind: expiresAt),
+              \(bind: String(client.userAgent.prefix(512))), \(bind: client.ipAddress), \(bind: jti.uuid), 0, \(bind: now)
+            FROM users WHERE id = \(bind: account.id.uuid) AND disabled_at IS NULL
+            RETURNING id
+            """).all()
+        guard !started.isEmpty else { throw AuthError.accountDisabled }
         return try tokens.issue(for: account, session: session, sessionExpiresAt: expiresAt, refresh: refresh, now: now)
     }
 
@@ -116,6 +121,7 @@ struct SessionStore: Sendable {
               generation = generation + 1
             WHERE id = \(bind: claims.sid.uuid) AND user_id = \(bind: claims.sub.uuid) AND current_jti = \(bind: claims.jti.uuid)
               AND revoked_at IS NULL AND expires_at > \(bind: now)
+              AND NOT EXISTS (SELECT 1 FROM users WHERE users.id = sessions.user_id AND users.disabled_at IS NOT NULL)
             RETURNING expires_at,
               (SELECT email FROM users WHERE users.id = sessions.user_id) AS email,
               (SELECT first_name FROM users WHERE users.id = sessions.user_id) AS first_name,
@@ -176,7 +182,7 @@ struct SessionStore: Sendable {
         guard let row = try await db.sql.raw("""
             SELECT s.expires_at, s.current_jti, s.previous_jti, s.rotated_at, s.sealed_successor,
               u.email, u.first_name, u.last_name, u.email_verified_at, u.roles
-            FROM sessions s JOIN users u ON u.id = s.user_id
+            FROM sessions s JOIN users u ON u.id = s.user_id AND u.disabled_at IS NULL
             WHERE s.id = \(bind: claims.sid.uuid) AND s.user_id = \(bind: claims.sub.uuid)
               AND s.revoked_at IS NULL AND s.expires_at > \(bind: clock.now())
             """).first()

@@ -11,6 +11,8 @@ public enum TokenType: String, Sendable, Codable {
     case device = "device+jwt"
     /// Between a correct password and the second factor: names the account, lives five minutes.
     case mfa = "mfa+jwt"
+    /// A Security Event Token (RFC 8417) pushed to an application (RFC 8935), e.g. an account deleted.
+    case securityEvent = "secevent+jwt"
 }
 
 /// Claims of one kind of token, with the registered claims every verifier checks.

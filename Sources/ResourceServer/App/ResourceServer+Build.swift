@@ -67,6 +67,9 @@ private func configure(_ app: Application, _ settings: ResourceServerSettings) a
     api.post("projects", use: projects.create)
     api.patch("projects", ":id", use: projects.update)
     api.delete("projects", ":id", use: projects.delete)
+    api.requireRole("admin").get("admin", "stats", use: AdminStatsController(database: app.db).stats)
+    // Security Event Tokens from the Auth Server authenticate themselves; no cookie, no CSRF.
+    app.on(.POST, "events", body: .collect(maxSize: "8kb"), use: AccountEventReceiver(verifier: verifier, database: app.db).receive)
     try app.register(collection: Actuator(database: app.db, role: "resource"))
     try app.register(collection: MetricsEndpoint(metrics: metrics, token: config.metricsToken))
     try app.register(collection: try OpenAPIEndpoint(bundle: .module))
