@@ -23,12 +23,13 @@ struct ResourceTestServer {
 
     func accessToken(
         user: UserID = .random(), session: SessionID = .random(), ttl: TimeInterval = 900,
-        issuer: String = Self.issuer, audience: [String] = [Self.issuer, Self.audience], signer: SigningKey? = nil
+        issuer: String = Self.issuer, audience: [String] = [Self.issuer, Self.audience], signer: SigningKey? = nil,
+        roles: [String] = ["user"]
     ) throws -> String {
         let now = clock.now()
         return try TokenIssuer(key: signer ?? key).sign(AccessTokenClaims(
             iss: issuer, aud: audience, sub: user, sid: session, issuedAt: now, expiresAt: now + ttl,
-            roles: ["user"], email: "ann@example.com", givenName: "Ann", familyName: "Lee"))
+            roles: roles, email: "ann@example.com", givenName: "Ann", familyName: "Lee"))
     }
 
     func csrf(for session: SessionID) throws -> String {
@@ -42,11 +43,11 @@ struct ResourceTestServer {
         let headers: HTTPHeaders
     }
 
-    func caller() throws -> Caller {
+    func caller(roles: [String] = ["user"]) throws -> Caller {
         let user = UserID.random()
         let session = SessionID.random()
         var headers = HTTPHeaders()
-        headers.add(name: .cookie, value: "access_token=\(try accessToken(user: user, session: session))")
+        headers.add(name: .cookie, value: "access_token=\(try accessToken(user: user, session: session, roles: roles))")
         headers.add(name: "X-CSRF-TOKEN", value: try csrf(for: session))
         return Caller(user: user, session: session, headers: headers)
     }

@@ -54,3 +54,10 @@ export function uid(prefix: string): string {
   counter += 1;
   return `${prefix}-${counter}`;
 }
+
+/** Saves text as a file through a Blob URL (the link is never in the page, so the router never sees it). */
+export function saveFile(filename: string, text: string, type = "text/plain;charset=utf-8"): void {
+  const url = URL.createObjectURL(new Blob([text], { type }));
+  h("a", { href: url, download: filename }).click();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}

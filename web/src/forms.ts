@@ -26,6 +26,8 @@ export interface FormOptions {
   fields: FieldSpec[];
   submitLabel: string;
   busyLabel: string;
+  /** The submit button's classes (default: the primary button). */
+  submitClass?: string;
   /** More checks before sending (for example "passwords match"). */
   validate?: (form: FormHandle) => FieldError[];
   onSubmit: (form: FormHandle) => Promise<void>;
@@ -96,7 +98,7 @@ export function createForm(options: FormOptions): FormHandle {
     return h("div", { class: `field ${spec.className ?? ""}` }, h("label", { for: id }, spec.label, optional), hint, input, error);
   });
 
-  const submit = h("button", { type: "submit", class: "button button-primary" }, options.submitLabel);
+  const submit = h("button", { type: "submit", class: options.submitClass ?? "button button-primary" }, options.submitLabel);
   const element = h(
     "form",
     { class: `form ${options.className ?? ""}`, novalidate: true },

@@ -14,10 +14,12 @@ import { accountView } from "./views/account";
 import { callbackView } from "./views/callback";
 import { checkEmailView } from "./views/check-email";
 import { confirmAccountView } from "./views/confirm-account";
+import { confirmEmailView } from "./views/confirm-email";
 import { createConfirmIdentityDialog, type PasskeyCeremony } from "./views/confirm-identity";
 import type { View, ViewContext } from "./views/context";
 import { forgotPasswordView } from "./views/forgot-password";
 import { homeView } from "./views/home";
+import { lazyView } from "./views/lazy";
 import { appLayout, authLayout } from "./views/layout";
 import { loginView } from "./views/login";
 import { notFoundView } from "./views/not-found";
@@ -31,10 +33,13 @@ import { passkeysSupported, type PasskeyScope } from "./webauthn";
 const views: Record<RouteName, View> = {
   home: homeView,
   account: accountView,
+  // A chunk of its own, fetched on the first visit: only administrators need it.
+  admin: lazyView("Administration", () => import("./views/admin").then((module) => module.adminView(client))),
   login: loginView,
   register: registerView,
   checkEmail: checkEmailView,
   confirmAccount: confirmAccountView,
+  confirmEmail: confirmEmailView,
   resendVerification: resendVerificationView,
   forgotPassword: forgotPasswordView,
   resetPassword: resetPasswordView,
@@ -98,9 +103,9 @@ const session: ViewContext["session"] = {
     channel.post({ type: "logout" });
     leaveApp({ kind: "success", text: "You have logged out." }, false);
   },
-  forget() {
+  forget(notice) {
     channel.post({ type: "logout" });
-    store.setState(signedOut());
+    store.setState(signedOut(notice));
   },
 };
 

@@ -60,6 +60,18 @@ export function describeProofFailure(problem: Problem, kind: ProofKind = "passwo
   return describeProblem(problem);
 }
 
+/** What `/confirm-email?status=…` says: where the Auth Server sends the link mailed to a new address. */
+export function describeEmailChange(status: string | null | undefined): { changed: boolean; heading: string; text: string } {
+  if (status === "success") return { changed: true, heading: "Email address changed", text: "Your email address has been changed." };
+  if (status === "taken")
+    return { changed: false, heading: "That address is taken", text: "That email address already belongs to another account, so yours was not changed." };
+  return {
+    changed: false,
+    heading: "This link doesn't work",
+    text: "The link is invalid or has expired, so your email address was not changed. Ask for a new one from your account page.",
+  };
+}
+
 const signInErrors: Record<string, string> = {
   access_denied: "The sign-in was cancelled at the provider, or the provider did not allow it. Nothing was changed.",
   invalid_state: "The sign-in took too long or was started in another window. Please try again.",

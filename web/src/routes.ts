@@ -6,10 +6,12 @@
 export const routes = [
   { name: "home", path: "/", title: "Projects", access: "app" },
   { name: "account", path: "/account", title: "Account", access: "app" },
+  { name: "admin", path: "/admin", title: "Administration", access: "app" },
   { name: "login", path: "/login", title: "Log in", access: "guest" },
   { name: "register", path: "/register", title: "Create an account", access: "guest" },
   { name: "checkEmail", path: "/check-email", title: "Check your email", access: "public" },
   { name: "confirmAccount", path: "/confirm-account", title: "Confirm your account", access: "public" },
+  { name: "confirmEmail", path: "/confirm-email", title: "Confirm your new email address", access: "public" },
   { name: "resendVerification", path: "/resend-verification", title: "Resend the confirmation email", access: "public" },
   { name: "forgotPassword", path: "/forgot-password", title: "Forgot your password", access: "public" },
   { name: "resetPassword", path: "/reset-password", title: "Choose a new password", access: "public" },

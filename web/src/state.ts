@@ -50,3 +50,8 @@ export function displayName(user: Pick<User, "firstName" | "lastName" | "email">
   const name = `${user.firstName} ${user.lastName}`.trim();
   return name || user.email;
 }
+
+/** Whether the account may use the administration pages (the server checks again on every call). */
+export function isAdmin(user: Pick<User, "roles"> | null | undefined): boolean {
+  return Array.isArray(user?.roles) && user!.roles.includes("admin");
+}

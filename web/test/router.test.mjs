@@ -8,16 +8,25 @@ describe("router matching", () => {
     const expected = {
       "/": "home",
       "/account": "account",
+      "/admin": "admin",
       "/login": "login",
       "/register": "register",
       "/check-email": "checkEmail",
       "/confirm-account": "confirmAccount",
+      "/confirm-email": "confirmEmail",
       "/resend-verification": "resendVerification",
       "/forgot-password": "forgotPassword",
       "/reset-password": "resetPassword",
       "/auth/callback": "callback",
     };
     for (const [path, name] of Object.entries(expected)) assert.equal(matchRoute(routes, path).route?.name, name, path);
+    assert.equal(routes.length, Object.keys(expected).length);
+  });
+
+  it("keeps administration behind a session and confirming a new address open to all", () => {
+    assert.equal(matchRoute(routes, "/admin").route.access, "app");
+    assert.equal(matchRoute(routes, "/confirm-email?status=success").route.access, "public");
+    assert.equal(matchRoute(routes, "/confirm-email?status=taken").query.get("status"), "taken");
   });
 
   it("reads the query and ignores a trailing slash", () => {

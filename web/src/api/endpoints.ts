@@ -159,6 +159,11 @@ export function createApi(client: ApiClient) {
     changePassword: (currentPassword: string, newPassword: string) =>
       client.auth<void>("POST", "/auth/change-password", { body: { currentPassword, newPassword } }),
     currentUser: () => client.auth<User>("GET", "/auth/user"),
+    /** Mails a link to the new address; the address changes only when the link is opened. */
+    changeEmail: (newEmail: string) => client.auth<{ message?: string }>("POST", "/auth/change-email", { body: { newEmail } }),
+    /** Every datum the Auth Server holds about the caller, as JSON. */
+    exportAccount: () => client.auth<unknown>("GET", "/auth/account/export"),
+    deleteAccount: () => client.auth<void>("DELETE", "/auth/account"),
     startTotp: () => client.auth<TotpEnrolment>("POST", "/auth/mfa/totp"),
     confirmTotp: (code: string) => client.auth<RecoveryCodes>("POST", "/auth/mfa/totp/confirm", { body: { code } }),
     turnOffTotp: () => client.auth<void>("DELETE", "/auth/mfa/totp"),

@@ -3,17 +3,21 @@ import { ApiError } from "../api/problem";
 import { h, message, pageHeading, setButtonBusy } from "../dom";
 import { createForm, newPasswordFields, newPasswordMismatch } from "../forms";
 import { formatDateTime, timeAgo } from "../format";
+import { href } from "../routes";
 import { displayName } from "../state";
 import { describeUserAgent } from "../ua";
 import type { View } from "./context";
+import { changeEmailSection } from "./change-email";
+import { dataExportSection } from "./data-export";
+import { deleteAccountSection } from "./delete-account";
 import { failure } from "./failure";
 import { passkeysSection } from "./passkeys";
 import { securityActivitySection } from "./security-activity";
 import { signInMethodsSection } from "./sign-in-methods";
 import { twoStepSection } from "./two-step-verification";
 
-/** Account: who you are, where you are signed in, how you sign in, your password, and what happened to the account. */
-export const accountView: View = ({ api, store, signal }) => {
+/** Account: who you are, where you are signed in, how you sign in, your password and address, what happened to the account, and its data (export, deletion). */
+export const accountView: View = ({ api, store, signal, session, navigate }) => {
   const user = store.getState().user;
   const sessionsRegion = h("div", { "aria-busy": "true" }, h("p", { class: "loading" }, "Loading your devices…"));
   const sessionsStatus = h("div", { class: "status-slot" });
@@ -130,13 +134,18 @@ export const accountView: View = ({ api, store, signal }) => {
     },
   });
 
+  const accountDeleted = () => {
+    session.forget({ kind: "success", text: "Your account has been deleted." });
+    navigate(href("login"), { replace: true });
+  };
+
   loadSessions();
 
   return h(
     "div",
     { class: "page" },
     pageHeading("Account"),
-    h("p", { class: "lede" }, "Your details, where you're signed in, how you sign in, your password, and recent security activity."),
+    h("p", { class: "lede" }, "Your details, where you're signed in, how you sign in, your password and address, recent security activity, and your data."),
     h(
       "div",
       { class: "stack" },
@@ -171,7 +180,10 @@ export const accountView: View = ({ api, store, signal }) => {
         h("p", { class: "muted" }, "Changing your password signs you out everywhere except on this device."),
         password.element,
       ),
+      user ? changeEmailSection(api, user.email, activity.refresh) : null,
       activity.element,
+      dataExportSection(api, signal),
+      user ? deleteAccountSection(api, user.email, accountDeleted) : null,
     ),
   );
 };

@@ -1,5 +1,5 @@
 import type { Api, LoginAnswer } from "../api/endpoints";
-import type { AppStore } from "../state";
+import type { AppStore, Notice } from "../state";
 
 /** What every view gets from the composition root. */
 export interface ViewContext {
@@ -14,8 +14,11 @@ export interface ViewContext {
     signedIn(answer: LoginAnswer, next?: string): void;
     /** Logs out here and in every other tab. */
     logout(): Promise<void>;
-    /** The session ended outside this tab's control (password reset): forget it and tell other tabs. */
-    forget(): void;
+    /**
+     * The session ended outside this tab's control (password reset, the account deleted): forget
+     * it, tell other tabs, and keep `notice` for the login page.
+     */
+    forget(notice?: Notice): void;
   };
 }
 

@@ -1,6 +1,6 @@
 import { h, type Child } from "../dom";
 import { href, type RouteName } from "../routes";
-import { displayName, type User } from "../state";
+import { displayName, isAdmin, type User } from "../state";
 
 function brand(to: string): HTMLAnchorElement {
   return h("a", { href: to, class: "brand" }, h("span", { class: "brand-mark", "aria-hidden": "true" }), h("span", { class: "brand-text" }, "Gatehouse"));
@@ -17,7 +17,7 @@ export function authLayout(content: Node): HTMLElement {
   );
 }
 
-/** The app: a simple header with navigation, the user's name and "Log out". */
+/** The app: a simple header with navigation ("Admin" for administrators only), the user's name and "Log out". */
 export function appLayout(options: { user: User | null; current: RouteName | null; onLogout: () => Promise<void>; content: Node }): HTMLElement {
   const nav = (name: RouteName, label: string): Child =>
     h("a", { href: href(name), class: "nav-link", "aria-current": options.current === name ? "page" : undefined }, label);
@@ -47,7 +47,7 @@ export function appLayout(options: { user: User | null; current: RouteName | nul
         "div",
         { class: "app-header-inner" },
         brand(href("home")),
-        h("nav", { class: "app-nav", "aria-label": "Main" }, nav("home", "Projects"), nav("account", "Account")),
+        h("nav", { class: "app-nav", "aria-label": "Main" }, nav("home", "Projects"), nav("account", "Account"), isAdmin(options.user) && nav("admin", "Admin")),
         h(
           "div",
           { class: "app-user" },

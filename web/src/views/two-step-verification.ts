@@ -1,10 +1,9 @@
 import type { Api, TotpEnrolment } from "../api/endpoints";
 import { ApiError, isCancellation } from "../api/problem";
-import { h, message, setButtonBusy } from "../dom";
+import { h, message, saveFile, setButtonBusy } from "../dom";
 import { authenticatorCode, groupInFours } from "../format";
 import { createForm } from "../forms";
 import { recoveryCodesFile } from "../messages";
-import { encodeQr, qrSvg } from "../qr";
 import { totpStatus } from "../session";
 import { failure } from "./failure";
 
@@ -67,9 +66,10 @@ export function twoStepSection(api: Api, signal: AbortSignal, onChange?: () => v
     setButtonBusy(button, "Setting up…", setUpLabel);
     status.replaceChildren();
     try {
-      const enrolment = await api.startTotp();
+      // The QR encoder is a chunk of its own, fetched meanwhile: only an enrolment needs it.
+      const [enrolment, qr] = await Promise.all([api.startTotp(), import("../qr").catch(() => null)]);
       if (signal.aborted) return;
-      showEnrolment(enrolment);
+      showEnrolment(enrolment, qr);
     } catch (error) {
       if (signal.aborted) return;
       setButtonBusy(button, null, setUpLabel);
@@ -83,10 +83,11 @@ export function twoStepSection(api: Api, signal: AbortSignal, onChange?: () => v
     }
   }
 
-  function showEnrolment({ secret, otpauthUri }: TotpEnrolment) {
+  function showEnrolment({ secret, otpauthUri }: TotpEnrolment, qr: typeof import("../qr") | null) {
     let picture: Node;
     try {
-      picture = h("div", { class: "qr-frame" }, qrSvg(encodeQr(otpauthUri), qrCodeLabel));
+      if (!qr) throw new Error("The QR code encoder could not be loaded");
+      picture = h("div", { class: "qr-frame" }, qr.qrSvg(qr.encodeQr(otpauthUri), qrCodeLabel));
     } catch {
       picture = h("p", { class: "muted" }, "The QR code can't be shown. Enter the key below in your app instead.");
     }
@@ -168,7 +169,7 @@ export function twoStepSection(api: Api, signal: AbortSignal, onChange?: () => v
     const title = h("h3", { tabindex: -1 }, "Save these recovery codes");
     const copyStatus = h("span", { class: "copy-status", role: "status" });
     const downloadButton = h("button", { type: "button", class: "button button-secondary" }, "Download");
-    downloadButton.addEventListener("click", () => download("gatehouse-recovery-codes.txt", recoveryCodesFile(codes, account)));
+    downloadButton.addEventListener("click", () => saveFile("gatehouse-recovery-codes.txt", recoveryCodesFile(codes, account)));
     const copyButton = h("button", { type: "button", class: "button button-secondary" }, "Copy");
     copyButton.addEventListener("click", () => copy(codes.join("\n"), copyStatus, "Recovery codes copied."));
     const done = h("button", { type: "button", class: "button button-primary" }, "I have saved them");
@@ -299,12 +300,4 @@ async function copy(text: string, slot: HTMLElement, done: string): Promise<void
   } catch {
     slot.textContent = "Couldn't copy. Select the text and copy it instead.";
   }
-}
-
-/** Saves text as a file through a Blob URL (the link is never in the page, so the router never sees it). */
-function download(filename: string, text: string): void {
-  const url = URL.createObjectURL(new Blob([text], { type: "text/plain;charset=utf-8" }));
-  const link = h("a", { href: url, download: filename });
-  link.click();
-  setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }
