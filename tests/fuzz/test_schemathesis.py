@@ -95,6 +95,10 @@ def test_server_answers_as_its_document_says(role, mode, stack, account, mfa_acc
         "--suppress-health-check", "all", "--warnings", "off",
         *pending_exclusions(server.base),
     ]
+    if role == "auth" and mode == "session":
+        # Deleting the account works in one case (a fresh login counts as recent authentication),
+        # and would leave every later case without its signed-in caller; tests/e2e covers it.
+        command += ["--exclude-operation-id", "deleteAccount"]
     if os.environ.get("GATEHOUSE_FUZZ_SEED"):
         command += ["--seed", os.environ["GATEHOUSE_FUZZ_SEED"]]
     env = {**os.environ, "SCHEMATHESIS_HOOKS": str(HOOKS), "GATEHOUSE_FUZZ_CONFIG": str(config),
