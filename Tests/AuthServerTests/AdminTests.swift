@@ -83,6 +83,24 @@ struct AdminTests {
         }
     }
 
+    @Test("a disabled account cannot federate, by a linked identity or by its verified address")
+    func disabledCannotFederate() async throws {
+        try await withFederation(linkByEmail: true) { server, provider in
+            let email = try await server.makeUser()
+            let linkedEmail = "fed-\(UUID().uuidString.prefix(6).lowercased())@example.com"
+            #expect(try await server.federate(try server.browser(), code: provider.person(email: linkedEmail)) == FederationTests.success)
+            for address in [email, linkedEmail] {
+                let id = UserID(uuid: try #require(UUID(uuidString: try await server.userID(address))))
+                _ = try await server.app.accountAdministration.setDisabled(true, of: id, by: .console, on: server.app.db)
+                let outcome = try await server.federate(try server.browser(), code: provider.person(email: address))
+                #expect(outcome == "http://localhost:5173/auth/callback?status=error&code=account_disabled", "\(address)")
+            }
+            #expect(try await server.app.accountAdministration.detail(
+                UserID(uuid: try #require(UUID(uuidString: try await server.userID(email)))), on: server.app.db).identities.isEmpty,
+                "nothing was linked to the disabled account")
+        }
+    }
+
     @Test("changes need the session CSRF token; bad roles are a validation error; an admin cannot lock themselves out")
     func changes() async throws {
         try await withServer { server in

@@ -36,6 +36,7 @@ struct AccountLinker: Sendable {
                 // two lookups (each statement sees the latest commit): look again before judging.
                 if let known = try await identity(claims, provider: provider, on: tx) { return try await signIn(known, now: now, on: tx) }
                 guard provider.linkByEmail else { throw FederationError.accountExists }
+                guard existing.disabledAt == nil else { throw AuthError.accountDisabled }
                 if !existing.isVerified { try await takeOver(existing, client: client, now: now, on: tx) }
                 try await link(claims, email: email.value, provider: provider, to: existing, client: client, now: now, on: tx)
                 return existing
@@ -74,6 +75,7 @@ struct AccountLinker: Sendable {
     private func signIn(_ identity: IdentityRecord, now: Date, on tx: any Database) async throws -> UserRecord {
         guard let user = try await UserRecord.find(identity.userID, on: tx) else { throw FederationError.providerError }
         guard user.isVerified else { throw FederationError.emailNotVerified }
+        guard user.disabledAt == nil else { throw AuthError.accountDisabled }
         identity.lastLoginAt = now
         try await identity.save(on: tx)
         return user
