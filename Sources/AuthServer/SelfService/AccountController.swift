@@ -40,7 +40,7 @@ struct AccountController: Capability {
             guard let record = try await UserRecord.find(user, on: tx) else { return }
             let (email, firstName) = (record.email, record.firstName)
             for table in AccountExport.tables.reversed() {
-                let key: any Encodable & Sendable = table.owner == "id" || table.owner == "user_id" ? user.uuid : email
+                let key = AccountExport.ownerKey(of: table.owner, user: user, email: email)
                 try await tx.sql.raw("DELETE FROM \(ident: table.name) WHERE \(ident: table.owner) = \(bind: key)").run()
             }
             // After the outbox rows about the person went: the goodbye is the one mail left.

@@ -25,6 +25,11 @@ struct AccountExport: Sendable {
         ("link_requests", "email", "id, purpose, created_at"),
     ]
 
+    /// What a table's owner column holds for the person: their id, or their address.
+    static func ownerKey(of column: String, user: UserID, email: String) -> any Encodable & Sendable {
+        column == "id" || column == "user_id" ? user.uuid : email
+    }
+
     /// The export of `user`: `{exportedAt, <table>: [rows]}`, each row its columns by their names in
     /// the database, so the file says plainly what is stored where.
     static func collect(_ user: UserID, now: Date, on db: any Database) async throws -> [String: JSONValue] {
@@ -33,7 +38,7 @@ struct AccountExport: Sendable {
         else { throw Problem.unauthenticated }
         var export: [String: JSONValue] = ["exportedAt": .string(iso8601(now))]
         for table in tables {
-            let key: any Encodable & Sendable = table.owner == "id" || table.owner == "user_id" ? user.uuid : email
+            let key = ownerKey(of: table.owner, user: user, email: email)
             let rows = try await db.sql.raw("""
                 SELECT \(unsafeRaw: table.columns) FROM \(ident: table.name) WHERE \(ident: table.owner) = \(bind: key)
                 """).all()
