@@ -175,10 +175,20 @@ struct AdminTests {
     func personalActivity() async throws {
         try await withServer { server in
             let admin = try await server.admin()
-            let id = try await server.userID(try await server.makeUser())
-            _ = try await admin.send(.POST, "/admin/users/\(id)/logout", csrf: .held)
+            let email = try await server.makeUser()
+            let id = try await server.userID(email)
+            _ = try await server.login(email)
+            #expect(try await admin.send(.POST, "/admin/users/\(id)/logout", csrf: .held).json()["revoked"] as? Int == 1)
+            #expect(try await admin.send(.POST, "/admin/users/\(id)/logout", csrf: .held).json()["revoked"] as? Int == 0)
             let own = try await admin.send(.GET, "/auth/security-events").jsonArray()
             #expect(!own.contains { $0["kind"] as? String == "sessions_revoked" })
+            // The person sees that an administrator acted, not the administrator's address and browser.
+            let person = try await server.login(email)
+            let theirs = try await person.send(.GET, "/auth/security-events").jsonArray()
+            let revoked = theirs.filter { $0["kind"] as? String == "sessions_revoked" }
+            #expect(revoked.count == 1, "ending no session records nothing")
+            #expect(revoked.first?["byAdministrator"] as? Bool == true && revoked.first?["ipAddress"] as? String == "")
+            #expect(theirs.first { $0["kind"] as? String == "login" }?["byAdministrator"] as? Bool == false)
         }
     }
 }

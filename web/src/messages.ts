@@ -173,7 +173,7 @@ const securityEventWords: Record<string, string> = {
   refresh_token_reuse: "A stolen or replayed session token was detected; that session was ended",
   password_changed: "Password changed",
   password_reset: "Password reset by email link",
-  sessions_revoked: "Other sessions ended",
+  sessions_revoked: "Sessions ended",
   provider_linked: "Sign-in provider linked",
   provider_unlinked: "Sign-in provider removed",
   federated_takeover: "Account taken back from an unconfirmed registration",
@@ -184,6 +184,8 @@ const securityEventWords: Record<string, string> = {
   passkey_counter_regression: "A passkey was refused because it may have been copied",
   email_changed: "Email address changed",
   account_disabled: "Account disabled",
+  account_enabled: "Account enabled",
+  roles_changed: "Roles changed",
 };
 
 /** What a security event (`GET /auth/security-events`) says happened; kinds the SPA doesn't know yet keep their code. */

@@ -9,7 +9,7 @@ const words = {
   refresh_token_reuse: "A stolen or replayed session token was detected; that session was ended",
   password_changed: "Password changed",
   password_reset: "Password reset by email link",
-  sessions_revoked: "Other sessions ended",
+  sessions_revoked: "Sessions ended",
   provider_linked: "Sign-in provider linked",
   provider_unlinked: "Sign-in provider removed",
   federated_takeover: "Account taken back from an unconfirmed registration",

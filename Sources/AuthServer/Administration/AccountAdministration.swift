@@ -168,7 +168,7 @@ public struct AccountAdministration: Sendable {
         let now = clock.now()
         return try await db.write { tx in
             let ended = try await sessions.revokeAll(of: id, reason: "admin_logout", now: now, on: tx)
-            try await record(.sessionsRevoked, of: id, by: administrator, now: now, on: tx)
+            if ended > 0 { try await record(.sessionsRevoked, of: id, by: administrator, now: now, on: tx) }
             return ended
         }
     }

@@ -21,6 +21,8 @@ struct SecurityEventController: Capability {
         var at: String
         var ipAddress: String
         var userAgent: String
+        /// An administrator made this change; where they were is theirs, not the person's device.
+        var byAdministrator: Bool
     }
 
     func list(_ req: Request) async throws -> Response {
@@ -29,7 +31,10 @@ struct SecurityEventController: Capability {
         let events = try await SecurityEventRecord.query(on: req.db)
             .filter(\.$userID == principal.userID.uuid).filter(\.$targetID == nil).sort(\.$createdAt, .descending).limit(limit).all()
         return try jsonResponse(events.map {
-            EventDTO(kind: $0.kind, at: iso8601($0.createdAt), ipAddress: $0.ipAddress, userAgent: $0.userAgent ?? "")
+            let byAdministrator = $0.actorID != nil
+            return EventDTO(
+                kind: $0.kind, at: iso8601($0.createdAt), ipAddress: byAdministrator ? "" : $0.ipAddress,
+                userAgent: byAdministrator ? "" : $0.userAgent ?? "", byAdministrator: byAdministrator)
         })
     }
 }

@@ -88,6 +88,8 @@ export interface SecurityEvent {
   ipAddress: string;
   /** The User-Agent header sent with the request; empty when none was sent. */
   userAgent: string;
+  /** An administrator made this change (address and device are then not shown). */
+  byAdministrator?: boolean;
 }
 
 export interface Profile {

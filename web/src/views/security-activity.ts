@@ -61,7 +61,7 @@ export function securityActivitySection(api: Api, signal: AbortSignal): Security
           // An `at` that is not a date reads the same both ways: shown once.
           relative === absolute ? "" : ` (${absolute})`,
           " · ",
-          describeUserAgent(event.userAgent),
+          event.byAdministrator ? "by an administrator" : describeUserAgent(event.userAgent),
           event.ipAddress ? ` · IP ${event.ipAddress}` : "",
         ),
       ),
