@@ -72,6 +72,8 @@ struct AdminTests {
             #expect(refresh.status == .unauthorized && refresh.problemCode == "session_expired")
             let login = try await server.browser().send(.POST, "/auth/login", json: ["email": email, "password": TestServer.password], csrf: .anonymous)
             #expect(login.status == .forbidden && login.problemCode == "account_disabled")
+            let attempts = try await admin.send(.GET, "/admin/events?user=\(id)&kind=login_failed").json()["events"] as? [Any]
+            #expect(attempts?.count == 1, "a correct password for a disabled account is a failed sign-in on record")
             let wrong = try await server.browser().send(.POST, "/auth/login", json: ["email": email, "password": "not it"], csrf: .anonymous)
             #expect(wrong.problemCode == "invalid_credentials", "a wrong password says nothing about the account")
 

@@ -154,7 +154,11 @@ struct SessionController: Capability {
             throw AuthError.invalidCredentials
         }
         guard account.emailVerified else { throw AuthError.emailNotVerified }
-        guard found?.disabled == false else { throw AuthError.accountDisabled }
+        if found?.disabled != false {
+            // Someone holds the password of a disabled account: the administrators want to know.
+            try await SecurityEvents.record(.loginFailed, user: account.id.uuid, session: nil, client: attempt.client, now: now, on: req.db)
+            throw AuthError.accountDisabled
+        }
         // With a second factor, the password alone signs no one in (and its counts stay until the
         // second step succeeds).
         // Two-step verification is on when TOTP is (it comes with recovery codes, so losing a device
