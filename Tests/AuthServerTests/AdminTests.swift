@@ -173,6 +173,29 @@ struct AdminTests {
         }
     }
 
+    @Test("event pages neither repeat nor skip events, even many recorded at one fractional instant")
+    func eventPagesExact() async throws {
+        try await withServer { server in
+            let admin = try await server.admin()
+            let id = try await server.userID(try await server.makeUserQuickly("burst@example.com"))
+            let instant = Date(timeIntervalSince1970: 1_796_332_434.0645857)
+            for _ in 0..<120 {
+                try await SecurityEvents.record(
+                    .loginFailed, user: UUID(uuidString: id), session: nil, client: Administrator.console.client, now: instant, on: server.app.db)
+            }
+            var seen: [String] = []
+            var cursor: String?
+            var pages = 0
+            repeat {
+                let body = try await admin.send(.GET, "/admin/events?user=\(id)" + (cursor.map { "&cursor=\($0)" } ?? "")).json()
+                seen += (body["events"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
+                cursor = body["nextCursor"] as? String
+                pages += 1
+            } while cursor != nil && pages < 5
+            #expect(seen.count == 120 && Set(seen).count == 120)
+        }
+    }
+
     @Test("the admin's own changes to others stay out of their personal security activity")
     func personalActivity() async throws {
         try await withServer { server in

@@ -47,6 +47,10 @@ struct AccountEventTests {
             #expect(try await push(server, token).status == .accepted)
             #expect(try await server.send(.GET, "/api/projects", headers: leaving.headers).jsonArray().isEmpty)
             #expect(try await server.send(.GET, "/api/projects", headers: staying.headers).jsonArray().count == 1)
+            // The deleted person's access token is still valid for minutes, but leaves nothing behind.
+            let late = try await server.send(.POST, "/api/projects", headers: leaving.headers, json: ["name": "after"])
+            #expect(late.status == .unauthorized)
+            #expect(try await server.send(.POST, "/api/projects", headers: staying.headers, json: ["name": "q"]).status == .created)
         }
     }
 

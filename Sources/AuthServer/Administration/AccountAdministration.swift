@@ -97,8 +97,12 @@ public struct AccountAdministration: Sendable {
         if let kind { conditions.append("e.kind = \(bind: kind)") }
         if let since { conditions.append("e.created_at >= \(bind: since)") }
         if let cursor {
+            // The position is the cursor's own row, read back exactly as stored: a time that went
+            // through a decimal string may not compare equal to it. The time in the cursor only
+            // stands in when that row is gone (its account was deleted).
             let after = try AdminCursor.event(from: cursor)
-            conditions.append("(e.created_at < \(bind: after.at) OR (e.created_at = \(bind: after.at) AND e.id < \(bind: after.id)))")
+            let at: SQLQueryString = "COALESCE((SELECT created_at FROM security_events WHERE id = \(bind: after.id)), \(bind: after.at))"
+            conditions.append("(e.created_at < \(at) OR (e.created_at = \(at) AND e.id < \(bind: after.id)))")
         }
         let rows = try await db.sql.raw("""
             SELECT e.id, e.kind, e.created_at, e.user_id, u.email, e.actor_id, e.target_id, e.ip_address, e.user_agent

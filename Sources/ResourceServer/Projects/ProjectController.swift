@@ -8,6 +8,7 @@ import Vapor
 struct ProjectController: Sendable {
     let database: any Database
     let clock: any WallClock
+    let forgotten: ForgottenAccounts
 
     struct ProjectInput: Content {
         var name: String?
@@ -40,10 +41,13 @@ struct ProjectController: Sendable {
     }
 
     func create(_ req: Request) async throws -> Response {
-        let owner = try req.principal.userID.uuid
+        let principal = try req.principal
+        let owner = principal.userID.uuid
         let input = try req.content.decode(ProjectInput.self)
         let (name, description) = try Self.validate(name: input.name, description: input.description, requireName: true)
         let now = clock.now()
+        // A deleted account's last access token must not leave data behind.
+        if try await forgotten.isForgotten(principal.userID, now: now) { throw Problem.unauthenticated }
         let project = ProjectRecord()
         project.ownerID = owner
         project.name = name ?? ""

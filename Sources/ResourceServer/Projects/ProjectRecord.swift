@@ -19,7 +19,7 @@ final class ProjectRecord: Model, @unchecked Sendable {
 
 /// The Resource Server's schema changes, in order.
 enum ResourceMigrations {
-    static let all: [any Migration] = [CreateProjects()]
+    static let all: [any Migration] = [CreateProjects(), CreateForgottenAccounts()]
 }
 
 struct CreateProjects: AsyncMigration {
